@@ -1,0 +1,42 @@
+"""xmodal: classical cross-modal retrieval (images <-> text) with no deep learning.
+
+The package is organised as one folder per pipeline stage::
+
+    xmodal.datasets     manifests (CSV) and features files (.npz) -> Collection
+    xmodal.images       image loading, SIFT descriptors, visual codebook, BoVW, colour histograms
+    xmodal.text         tokenisation and TF-IDF
+    xmodal.projection   closed-form projections into a common space (regularised CCA)
+    xmodal.search       exact top-k search (Numba kernels)
+    xmodal.evaluation   MAP, P@K, R@K, R-precision, Recall@K, median rank, PR curves
+
+``import xmodal`` is kept fast: heavy dependencies (OpenCV, Numba, scikit-learn) are
+imported only when the names that need them are first used.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "CCA": "xmodal.projection.cca",
+    "ImageEncoder": "xmodal.images.encoder",
+    "TextEncoder": "xmodal.text.encoder",
+    "ExactIndex": "xmodal.search.exact",
+    "Collection": "xmodal.datasets.collection",
+    "read_manifest": "xmodal.datasets.manifest",
+    "read_features": "xmodal.datasets.features",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'xmodal' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,122 @@
+"""Pipeline: image encoder + text encoder + projection, fitted on paired data."""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+import numpy as np
+
+
+def default_image_encoder(**params):
+    """The default image side: dense SIFT bag of 500 visual words + HSV colour histogram."""
+    from xmodal.images.encoder import ImageEncoder
+
+    return ImageEncoder(**params)
+
+
+def default_text_encoder(**params):
+    """The default text side: word TF-IDF (sublinear tf, English stop words removed)."""
+    from xmodal.text.encoder import TextEncoder
+
+    return TextEncoder(**params)
+
+
+def default_projection(**params):
+    """The default projection: regularised CCA with reg, components and weighting chosen by CV."""
+    from xmodal.projection.selection import CCACV
+
+    return CCACV(**params)
+
+
+class Pipeline:
+    """Images and texts into one common space, where cosine similarity ranks either for the other.
+
+    Parameters
+    ----------
+    image_encoder : transformer or None
+        ``fit_transform(images)`` / ``transform(images)`` -> (n, d) features. None: the images
+        passed in are already feature rows (a features file). Default: dense SIFT BoVW + HSV.
+    text_encoder : transformer or None
+        Same for texts. Default: word TF-IDF.
+    projection : estimator
+        ``fit(X_image, X_text, y=None[, groups])``, ``transform_image``, ``transform_text``.
+        Default: :class:`~xmodal.projection.selection.CCACV`.
+
+    Attributes
+    ----------
+    timings_ : dict of str -> float
+        Seconds spent per stage in ``fit`` (``image features``, ``text features``, ``projection``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection.cca import CCA
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(50, 2))
+    >>> pipe = Pipeline(None, None, CCA(n_components=2)).fit(z @ rng.normal(size=(2, 4)), z @ rng.normal(size=(2, 3)))
+    >>> pipe.embed_images(rng.normal(size=(3, 4))).shape
+    (3, 2)
+    """
+
+    def __init__(self, image_encoder="default", text_encoder="default", projection="default"):
+        self.image_encoder = default_image_encoder() if image_encoder == "default" else image_encoder
+        self.text_encoder = default_text_encoder() if text_encoder == "default" else text_encoder
+        self.projection = default_projection() if projection == "default" else projection
+
+    def fit(self, images, texts, text_image=None, labels=None):
+        """Fit encoders and projection.
+
+        Parameters
+        ----------
+        images : list of paths / arrays, or ndarray of features, length n_images
+        texts : list of str, or ndarray of features, length n_texts
+        text_image : array of int, shape (n_texts,), optional
+            Which image each text describes; default: text i describes image i.
+        labels : array of shape (n_images,), optional
+            Class labels; the default projection uses them to score its cross-validation.
+        """
+        n_images, n_texts = len(images), len(texts)
+        text_image = np.arange(n_texts) if text_image is None else np.asarray(text_image, dtype=np.int64)
+        if text_image.shape != (n_texts,):
+            raise ValueError(f"text_image must hold one image index per text ({n_texts})")
+        if text_image.min() < 0 or text_image.max() >= n_images:
+            raise ValueError(f"text_image holds indices outside 0..{n_images - 1}")
+        self.timings_ = {}
+        start = time.perf_counter()
+        X_image = self._features(self.image_encoder, images, fit=True)
+        self.timings_["image features"] = time.perf_counter() - start
+        start = time.perf_counter()
+        X_text = self._features(self.text_encoder, texts, fit=True)
+        self.timings_["text features"] = time.perf_counter() - start
+        start = time.perf_counter()
+        kwargs = {}
+        if labels is not None:
+            kwargs["y"] = np.asarray(labels)[text_image]
+        if "groups" in inspect.signature(self.projection.fit).parameters:
+            kwargs["groups"] = text_image
+        self.projection.fit(X_image[text_image], X_text, **kwargs)
+        self.timings_["projection"] = time.perf_counter() - start
+        return self
+
+    @staticmethod
+    def _features(encoder, items, fit):
+        if encoder is None:
+            return np.asarray(items, dtype=np.float64)
+        return encoder.fit_transform(items) if fit else encoder.transform(items)
+
+    def image_features(self, images):
+        """Image feature rows before projection."""
+        return self._features(self.image_encoder, images, fit=False)
+
+    def text_features(self, texts):
+        """Text feature rows before projection."""
+        return self._features(self.text_encoder, texts, fit=False)
+
+    def embed_images(self, images):
+        """Images in the common space, float32 (n, k)."""
+        return self.projection.transform_image(self.image_features(images))
+
+    def embed_texts(self, texts):
+        """Texts in the common space, float32 (n, k)."""
+        return self.projection.transform_text(self.text_features(texts))

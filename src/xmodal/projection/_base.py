@@ -1,0 +1,498 @@
+"""Shared building blocks for the closed-form projections of :mod:`xmodal.projection`.
+
+Every projection (linear CCA here; kernel CCA and supervised variants later) needs the
+same few pieces, collected in this module so that they behave identically everywhere:
+
+- input validation of one view (:func:`check_view`) or of a pair of views whose rows are
+  image-text pairs (:func:`check_paired_views`);
+- centred products computed without densifying sparse input (:func:`column_mean`,
+  :func:`centred_dot`, :func:`centred_transpose_dot`, :func:`centred_cross_product`,
+  :func:`centred_gram`);
+- whitening of a symmetric positive semi-definite matrix with floored eigenvalues
+  (:func:`eigh_descending`, :func:`whitening_factor`, :func:`inverse_sqrt_psd`) and the
+  matching numerical rank (:func:`numerical_rank`);
+- deterministic sign fixing of fitted directions (:func:`sign_flips`).
+
+Dense inputs are returned as C-ordered ``float64`` arrays and sparse inputs as ``float64``
+CSR matrices; nothing here ever densifies an ``n x d`` sparse matrix.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import linalg
+
+__all__ = [
+    "check_view",
+    "check_paired_views",
+    "column_mean",
+    "centred_dot",
+    "centred_transpose_dot",
+    "centred_cross_product",
+    "centred_gram",
+    "eigh_descending",
+    "whitening_factor",
+    "inverse_sqrt_psd",
+    "numerical_rank",
+    "sign_flips",
+]
+
+
+def check_view(X, name="X", *, n_features=None, min_rows=1, feature_label="features"):
+    """Validate one modality's feature matrix.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+        Real-valued features, one row per item.
+    name : str, default="X"
+        Name of the argument, used in error messages.
+    n_features : int or None, default=None
+        If given, the number of columns ``X`` must have (the count seen in ``fit``).
+    min_rows : int, default=1
+        Minimum number of rows.
+    feature_label : str, default="features"
+        What the columns are called in the feature-count error (e.g. "image features").
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or scipy.sparse.csr_matrix
+        A C-ordered ``float64`` array, or a ``float64`` CSR matrix if ``X`` was sparse.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not numeric (strings, objects, complex numbers).
+    ValueError
+        If ``X`` is not 2-D, has too few rows, no columns, the wrong number of columns,
+        or contains NaN or infinity.
+
+    Examples
+    --------
+    >>> from xmodal.projection._base import check_view
+    >>> check_view([[1, 2], [3, 4]], "X_image").dtype
+    dtype('float64')
+    """
+    if sp.issparse(X):
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got a sparse matrix of dtype {X.dtype}.")
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}.")
+        X = sp.csr_matrix(X, dtype=np.float64)
+        values = X.data
+    else:
+        try:
+            array = np.asarray(X)
+        except Exception as error:  # ragged nested lists and similar
+            raise TypeError(f"{name} could not be converted to a numeric array: {error}") from None
+        if np.iscomplexobj(array):
+            raise TypeError(f"{name} must hold real numbers, got complex dtype {array.dtype}.")
+        if array.dtype.kind == "O":
+            try:
+                array = array.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{name} must hold real numbers, got an array of dtype {array.dtype}."
+                ) from None
+        elif array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}.")
+        if array.ndim != 2:
+            hint = " Reshape a single item with X.reshape(1, -1)." if array.ndim == 1 else ""
+            raise ValueError(
+                f"{name} must be 2-D (n_samples, n_features), got {array.ndim}-D "
+                f"with shape {array.shape}.{hint}"
+            )
+        X = np.ascontiguousarray(array, dtype=np.float64)
+        values = X
+    n_rows, n_columns = X.shape
+    if n_rows < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} row(s), got {n_rows}.")
+    if n_columns == 0:
+        raise ValueError(f"{name} has no columns (shape {X.shape}); at least 1 feature is needed.")
+    if n_features is not None and n_columns != n_features:
+        raise ValueError(
+            f"{name} has {n_columns} features, but the projection was fitted with "
+            f"{n_features} {feature_label}."
+        )
+    if not np.isfinite(values).all():
+        n_bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+        raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s); all features must be finite.")
+    return X
+
+
+def check_paired_views(X_image, X_text, *, min_rows=2):
+    """Validate the two views of a paired training set.
+
+    Row ``i`` of ``X_image`` and row ``i`` of ``X_text`` describe the same image-text pair.
+
+    Parameters
+    ----------
+    X_image : array-like or scipy.sparse matrix of shape (n_pairs, d_image)
+        Image features.
+    X_text : array-like or scipy.sparse matrix of shape (n_pairs, d_text)
+        Text features.
+    min_rows : int, default=2
+        Minimum number of pairs (covariances need at least two).
+
+    Returns
+    -------
+    X_image, X_text : ndarray or scipy.sparse.csr_matrix
+        The validated views, as returned by :func:`check_view`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        See :func:`check_view`; also a ValueError naming both row counts when they differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import check_paired_views
+    >>> X_image, X_text = check_paired_views(np.ones((3, 2)), np.zeros((3, 5)))
+    >>> X_image.shape, X_text.shape
+    ((3, 2), (3, 5))
+    """
+    X_image = check_view(X_image, "X_image", min_rows=1)
+    X_text = check_view(X_text, "X_text", min_rows=1)
+    if X_image.shape[0] != X_text.shape[0]:
+        raise ValueError(
+            f"X_image and X_text must have one row per image-text pair, but X_image has "
+            f"{X_image.shape[0]} rows and X_text has {X_text.shape[0]} rows."
+        )
+    if X_image.shape[0] < min_rows:
+        raise ValueError(
+            f"At least {min_rows} image-text pairs are needed to estimate covariances, "
+            f"got {X_image.shape[0]}."
+        )
+    return X_image, X_text
+
+
+def column_mean(X):
+    """Mean of each column of a dense array or sparse matrix.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+
+    Returns
+    -------
+    mean : ndarray of shape (n_features,), float64
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from xmodal.projection._base import column_mean
+    >>> column_mean(sp.csr_matrix([[1.0, 0.0], [3.0, 2.0]]))
+    array([2., 1.])
+    """
+    if sp.issparse(X):
+        return np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+    return np.asarray(X, dtype=np.float64).mean(axis=0)
+
+
+def centred_dot(X, mean, W):
+    """``(X - mean) @ W`` without densifying a sparse ``X``.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    mean : ndarray of shape (n_features,)
+    W : ndarray of shape (n_features, k)
+
+    Returns
+    -------
+    product : ndarray of shape (n_samples, k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import centred_dot
+    >>> centred_dot(np.array([[1.0, 2.0]]), np.array([1.0, 1.0]), np.eye(2))
+    array([[0., 1.]])
+    """
+    if sp.issparse(X):
+        return np.asarray(X @ W) - mean @ W
+    return (X - mean) @ W
+
+
+def centred_transpose_dot(X, mean, M):
+    """``(X - mean).T @ M`` without densifying a sparse ``X``.
+
+    Computed as ``X.T @ M - outer(mean, M.sum(axis=0))``.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    mean : ndarray of shape (n_features,)
+    M : ndarray of shape (n_samples, k)
+
+    Returns
+    -------
+    product : ndarray of shape (n_features, k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import centred_transpose_dot
+    >>> X = np.array([[0.0], [2.0]])
+    >>> centred_transpose_dot(X, X.mean(axis=0), np.array([[1.0], [1.0]]))
+    array([[0.]])
+    """
+    return np.asarray(X.T @ M) - np.outer(mean, M.sum(axis=0))
+
+
+def centred_cross_product(X, mean_x, Y, mean_y):
+    """``(X - mean_x).T @ (Y - mean_y)`` for dense or sparse ``X`` and ``Y``.
+
+    A dense operand is centred explicitly (most accurate); two sparse operands use
+    ``X.T @ Y - n * outer(mean_x, mean_y)`` so that neither is densified.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, d_x)
+    mean_x : ndarray of shape (d_x,)
+    Y : ndarray or scipy.sparse matrix of shape (n_samples, d_y)
+    mean_y : ndarray of shape (d_y,)
+
+    Returns
+    -------
+    product : ndarray of shape (d_x, d_y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import centred_cross_product
+    >>> X = np.array([[0.0], [2.0]])
+    >>> centred_cross_product(X, X.mean(axis=0), X, X.mean(axis=0))
+    array([[2.]])
+    """
+    if not sp.issparse(Y):
+        return centred_transpose_dot(X, mean_x, Y - mean_y)
+    if not sp.issparse(X):
+        return centred_transpose_dot(Y, mean_y, X - mean_x).T
+    product = (X.T @ Y).toarray()
+    return product - X.shape[0] * np.outer(mean_x, mean_y)
+
+
+def centred_gram(X, mean):
+    """Gram matrix ``(X - mean) @ (X - mean).T`` of the centred rows.
+
+    For sparse ``X`` this is ``X X^T - a 1^T - 1 a^T + (mean . mean)`` with ``a = X @ mean``,
+    so the ``n x d`` matrix is never densified (only the ``n x n`` result is dense).
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    mean : ndarray of shape (n_features,)
+
+    Returns
+    -------
+    gram : ndarray of shape (n_samples, n_samples), symmetric
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import centred_gram
+    >>> X = np.array([[0.0], [2.0]])
+    >>> centred_gram(X, X.mean(axis=0))
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    if sp.issparse(X):
+        row_dot_mean = np.asarray(X @ mean).ravel()
+        gram = (X @ X.T).toarray()
+        gram -= row_dot_mean[:, None]
+        gram -= row_dot_mean[None, :]
+        gram += float(mean @ mean)
+    else:
+        centred = X - mean
+        gram = centred @ centred.T
+    return (gram + gram.T) / 2.0
+
+
+def numerical_rank(eigenvalues, floor, size):
+    """Number of eigenvalues of a PSD matrix that are numerically non-zero.
+
+    An eigenvalue counts when it exceeds ``max(floor, size * eps) * max(eigenvalues)``.
+
+    Parameters
+    ----------
+    eigenvalues : ndarray of shape (m,)
+        Eigenvalues of a symmetric positive semi-definite matrix (any order).
+    floor : float
+        Relative threshold (the projection's ``eigenvalue_floor``).
+    size : int
+        Largest dimension of the data the matrix came from (sets the rounding level).
+
+    Returns
+    -------
+    rank : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import numerical_rank
+    >>> numerical_rank(np.array([4.0, 1.0, 1e-17]), 1e-10, 3)
+    2
+    """
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
+    if eigenvalues.size == 0:
+        return 0
+    top = float(eigenvalues.max())
+    if not top > 0.0:
+        return 0
+    tolerance = max(float(floor), size * np.finfo(np.float64).eps) * top
+    return int(np.count_nonzero(eigenvalues > tolerance))
+
+
+def eigh_descending(matrix):
+    """Eigendecomposition of a symmetric matrix, eigenvalues in descending order.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (d, d)
+        Symmetric matrix; only the lower triangle is read (``scipy.linalg.eigh``).
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (d,), descending
+    eigenvectors : ndarray of shape (d, d), column ``j`` pairs with ``eigenvalues[j]``
+
+    Raises
+    ------
+    ValueError
+        If ``matrix`` is not square.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import eigh_descending
+    >>> eigh_descending(np.diag([1.0, 3.0]))[0]
+    array([3., 1.])
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {matrix.shape}.")
+    eigenvalues, eigenvectors = linalg.eigh(matrix, check_finite=False)
+    return eigenvalues[::-1], eigenvectors[:, ::-1]
+
+
+def whitening_factor(eigenvalues, eigenvectors, floor=1e-10):
+    """Floored whitening factor ``V diag(max(e, floor * max(e)) ** -1/2)``.
+
+    For ``M = V diag(e) V^T`` and ``F`` the result, ``F.T @ M @ F`` is the identity on the
+    directions whose eigenvalue is above the floor. Keep only the first ``r`` columns of ``F``
+    to whiten within the span of the ``r`` leading eigenvectors.
+
+    Parameters
+    ----------
+    eigenvalues : ndarray of shape (m,)
+        Eigenvalues of a symmetric positive semi-definite matrix.
+    eigenvectors : ndarray of shape (d, m)
+        Matching eigenvectors, one per column.
+    floor : float, default=1e-10
+        Eigenvalues are floored at ``floor * max(eigenvalues)``; must be in (0, 1).
+
+    Returns
+    -------
+    factor : ndarray of shape (d, m)
+
+    Raises
+    ------
+    ValueError
+        If ``floor`` is not in (0, 1) or no eigenvalue is positive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import whitening_factor
+    >>> whitening_factor(np.array([4.0, 0.0]), np.eye(2), floor=0.01)
+    array([[0.5, 0. ],
+           [0. , 5. ]])
+    """
+    if not 0.0 < floor < 1.0:
+        raise ValueError(f"floor must be in (0, 1), got {floor!r}.")
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
+    top = float(eigenvalues.max()) if eigenvalues.size else 0.0
+    if not top > 0.0:
+        raise ValueError(
+            "matrix has no positive eigenvalue (all-zero covariance?), so it cannot be whitened."
+        )
+    return eigenvectors / np.sqrt(np.maximum(eigenvalues, floor * top))
+
+
+def inverse_sqrt_psd(matrix, floor=1e-10, *, return_eigenvalues=False):
+    """Floored inverse square root of a symmetric positive semi-definite matrix.
+
+    With ``matrix = V diag(e) V^T`` (``scipy.linalg.eigh``), returns
+    ``V diag(max(e, floor * max(e)) ** -1/2) V^T``. Flooring keeps rank-deficient input
+    (duplicated or constant columns, more features than samples) finite: directions
+    without variance get a large but bounded gain instead of a division by zero.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (d, d)
+        Symmetric PSD matrix, e.g. a (regularised) covariance. Only the lower triangle is read.
+    floor : float, default=1e-10
+        Eigenvalues are floored at ``floor * max_eigenvalue``; must be in (0, 1).
+    return_eigenvalues : bool, default=False
+        Also return the unfloored eigenvalues, in descending order.
+
+    Returns
+    -------
+    inv_sqrt : ndarray of shape (d, d)
+        Symmetric matrix with ``inv_sqrt @ matrix @ inv_sqrt`` equal to the identity on the
+        directions whose eigenvalue is above the floor.
+    eigenvalues : ndarray of shape (d,)
+        Only if ``return_eigenvalues``: the eigenvalues of ``matrix``, descending.
+
+    Raises
+    ------
+    ValueError
+        If ``matrix`` is not square, ``floor`` is not in (0, 1), or no eigenvalue is positive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import inverse_sqrt_psd
+    >>> inverse_sqrt_psd(np.diag([4.0, 0.25]))
+    array([[0.5, 0. ],
+           [0. , 2. ]])
+    """
+    eigenvalues, eigenvectors = eigh_descending(matrix)
+    inv_sqrt = whitening_factor(eigenvalues, eigenvectors, floor) @ eigenvectors.T
+    inv_sqrt = (inv_sqrt + inv_sqrt.T) / 2.0
+    if return_eigenvalues:
+        return inv_sqrt, eigenvalues
+    return inv_sqrt
+
+
+def sign_flips(weights):
+    """Deterministic sign per column: +1 or -1 so that each column's largest entry is positive.
+
+    The entry of largest absolute value in each column (first one on exact ties) decides;
+    an all-zero column gets +1. Multiply the columns of ``weights`` (and of any paired weights,
+    e.g. the other view's) by the result.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (d, k)
+
+    Returns
+    -------
+    signs : ndarray of shape (k,), values in {-1.0, +1.0}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import sign_flips
+    >>> sign_flips(np.array([[0.1, 0.9], [-0.8, 0.2]]))
+    array([-1.,  1.])
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2:
+        raise ValueError(f"weights must be 2-D (d, k), got shape {weights.shape}.")
+    if weights.shape[0] == 0:
+        return np.ones(weights.shape[1])
+    rows = np.argmax(np.abs(weights), axis=0)
+    pivots = weights[rows, np.arange(weights.shape[1])]
+    return np.where(pivots < 0.0, -1.0, 1.0)

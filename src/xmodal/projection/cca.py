@@ -1,0 +1,456 @@
+"""Closed-form regularised canonical correlation analysis (CCA) between images and texts."""
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import (
+    centred_cross_product,
+    centred_dot,
+    centred_gram,
+    centred_transpose_dot,
+    check_paired_views,
+    check_view,
+    column_mean,
+    eigh_descending,
+    numerical_rank,
+    sign_flips,
+    whitening_factor,
+)
+
+__all__ = ["CCA"]
+
+_SOLVERS = ("auto", "primal", "dual")
+
+
+class CCA(BaseEstimator):
+    """Regularised canonical correlation analysis, solved in closed form.
+
+    Finds image directions ``w_j`` and text directions ``v_j`` that maximise the regularised
+    correlation of paired projections::
+
+        rho_j = w_j' C_it v_j / sqrt((w_j' (C_ii + l_i I) w_j) (v_j' (C_tt + l_t I) v_j))
+
+    subject to each new pair being uncorrelated with the previous ones, where ``C_ii``,
+    ``C_tt`` and ``C_it`` are the image, text and cross covariances of the training pairs
+    (denominator ``n - 1``). The ridge is relative, so the result does not depend on the
+    scale of the features: ``l = reg * trace(C) / d``, the mean eigenvalue times ``reg``.
+    ``reg = 0`` is plain CCA.
+
+    Solution: each view is whitened by the inverse square root of its regularised covariance
+    (``scipy.linalg.eigh``; eigenvalues floored at ``eigenvalue_floor`` times the largest),
+    and the singular value decomposition (``scipy.linalg.svd``) of the whitened cross
+    covariance gives the canonical pairs: singular values are the ``rho_j`` and singular
+    vectors, mapped back through the whitening, are the weights. Whitening keeps only the
+    directions in which the centred training data varies (eigenvalues of the unregularised
+    covariance above ``eigenvalue_floor`` times the largest): the regularised solution has
+    no component outside them, so a feature that is constant in training gets zero weight
+    instead of an amplified rounding error. A view with more features
+    than pairs (``d > n``, e.g. a TF-IDF vocabulary) is solved in the span of its centred
+    training rows instead (the regularised weights lie in that span; the same absolute ridge
+    is used there, so this is exact): the basis comes from the ``n x n`` Gram matrix of the
+    centred rows, computed without densifying sparse input, and the weights are mapped back
+    to ``d`` dimensions. No covariance is ever inverted, so duplicated or constant columns
+    and ``d > n`` do not fail.
+
+    Weights satisfy ``w' (C_ii + l_i I) w = 1`` (likewise for text): with ``reg = 0`` the
+    projected training data has unit variance per component; with ``reg > 0`` the variance
+    is smaller, most for directions of low variance. Components are ordered by ``rho``,
+    descending, and their signs fixed deterministically (the largest-magnitude entry of each
+    image weight column is positive; the same flip is applied to the text column), so
+    refitting, or fitting on the rows in another order, gives the same weights.
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Number of canonical pairs to keep. ``None`` keeps the maximum, the smaller of the
+        ranks of the two views' centred training data.
+    reg_image : float, default=0.1
+        Relative ridge on the image covariance (>= 0).
+    reg_text : float, default=0.1
+        Relative ridge on the text covariance (>= 0).
+    correlation_power : float, default=0.0
+        Projections are multiplied by ``correlations_ ** correlation_power`` (>= 0), which
+        down-weights weakly correlated components in the common space; 0 leaves them
+        unweighted. Read at transform time, so it can be changed after fitting.
+    eigenvalue_floor : float, default=1e-10
+        Relative floor on the eigenvalues used for whitening, in (0, 1). It is also the
+        threshold below which a direction counts as outside a view's span when
+        determining its rank.
+
+    Attributes
+    ----------
+    n_components_ : int
+        Number of canonical pairs kept.
+    correlations_ : ndarray of shape (n_components_,)
+        Regularised canonical correlations ``rho_j``, descending, in [0, 1]. With ``reg = 0``
+        they are the correlations of the projected training pairs; with ``reg > 0`` they are
+        a lower bound on them.
+    image_mean_ : ndarray of shape (d_image,)
+        Mean of the training image features.
+    text_mean_ : ndarray of shape (d_text,)
+        Mean of the training text features.
+    image_weights_ : ndarray of shape (d_image, n_components_)
+        Image canonical directions, one per column.
+    text_weights_ : ndarray of shape (d_text, n_components_)
+        Text canonical directions, one per column.
+    image_lambda_ : float
+        Absolute ridge added to the image covariance, ``reg_image * trace(C_ii) / d_image``.
+    text_lambda_ : float
+        Absolute ridge added to the text covariance, ``reg_text * trace(C_tt) / d_text``.
+
+    See Also
+    --------
+    sklearn.cross_decomposition.CCA : Iterative (NIPALS) CCA without regularisation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection.cca import CCA
+    >>> rng = np.random.default_rng(0)
+    >>> shared = rng.normal(size=(500, 1))
+    >>> X_image = np.hstack([shared, rng.normal(size=(500, 3))])
+    >>> X_text = np.hstack([shared + 0.3 * rng.normal(size=(500, 1)), rng.normal(size=(500, 5))])
+    >>> cca = CCA(n_components=2, reg_image=0.0, reg_text=0.0).fit(X_image, X_text)
+    >>> round(float(cca.correlations_[0]), 2)
+    0.96
+    >>> cca.transform_text(X_text[:3]).shape
+    (3, 2)
+    """
+
+    def __init__(
+        self,
+        n_components=None,
+        reg_image=0.1,
+        reg_text=0.1,
+        correlation_power=0.0,
+        eigenvalue_floor=1e-10,
+    ):
+        self.n_components = n_components
+        self.reg_image = reg_image
+        self.reg_text = reg_text
+        self.correlation_power = correlation_power
+        self.eigenvalue_floor = eigenvalue_floor
+
+    def fit(self, X_image, X_text, y=None):
+        """Fit the canonical directions to paired training data.
+
+        Parameters
+        ----------
+        X_image : array-like or scipy.sparse matrix of shape (n_pairs, d_image)
+            Image features; row ``i`` pairs with row ``i`` of ``X_text``.
+        X_text : array-like or scipy.sparse matrix of shape (n_pairs, d_text)
+            Text features (sparse TF-IDF is fine and is never densified).
+        y : ignored
+            Accepted for API compatibility with supervised projections.
+
+        Returns
+        -------
+        self : CCA
+            The fitted estimator.
+        """
+        self._fit(X_image, X_text)
+        return self
+
+    def fit_transform(self, X_image, X_text, y=None):
+        """Fit, then return the projections of both training views.
+
+        The projections are computed from the whitened training coordinates of the fit,
+        and equal ``transform_image(X_image)`` and ``transform_text(X_text)``.
+
+        Parameters
+        ----------
+        X_image : array-like or scipy.sparse matrix of shape (n_pairs, d_image)
+            Image features.
+        X_text : array-like or scipy.sparse matrix of shape (n_pairs, d_text)
+            Text features.
+        y : ignored
+            Accepted for API compatibility.
+
+        Returns
+        -------
+        image_projection : ndarray of shape (n_pairs, n_components_), float32
+        text_projection : ndarray of shape (n_pairs, n_components_), float32
+        """
+        image_scores, text_scores = self._fit(X_image, X_text)
+        scale = self.correlations_ ** self.correlation_power
+        return (image_scores * scale).astype(np.float32), (text_scores * scale).astype(np.float32)
+
+    def transform_image(self, X):
+        """Project image features into the common space.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix of shape (n_images, d_image)
+            Image features with the columns seen in ``fit``.
+
+        Returns
+        -------
+        projection : ndarray of shape (n_images, n_components_), float32
+            ``(X - image_mean_) @ image_weights_ * correlations_ ** correlation_power``.
+        """
+        return self._project(X, "image")
+
+    def transform_text(self, X):
+        """Project text features into the common space.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix of shape (n_texts, d_text)
+            Text features with the columns seen in ``fit``.
+
+        Returns
+        -------
+        projection : ndarray of shape (n_texts, n_components_), float32
+            ``(X - text_mean_) @ text_weights_ * correlations_ ** correlation_power``.
+        """
+        return self._project(X, "text")
+
+    # ------------------------------------------------------------------ internals
+
+    def _fit(self, X_image, X_text):
+        """Validate, solve, store the fitted attributes; return the unscaled training scores."""
+        _check_parameters(self)
+        X_image, X_text = check_paired_views(X_image, X_text)
+        solution = _solve_cca(
+            X_image,
+            X_text,
+            n_components=self.n_components,
+            reg_image=float(self.reg_image),
+            reg_text=float(self.reg_text),
+            eigenvalue_floor=float(self.eigenvalue_floor),
+        )
+        self.n_components_ = solution.correlations.shape[0]
+        self.correlations_ = solution.correlations
+        self.image_mean_ = solution.image_mean
+        self.text_mean_ = solution.text_mean
+        self.image_weights_ = solution.image_weights
+        self.text_weights_ = solution.text_weights
+        self.image_lambda_ = solution.image_lambda
+        self.text_lambda_ = solution.text_lambda
+        return solution.image_scores, solution.text_scores
+
+    def _project(self, X, modality):
+        check_is_fitted(self)
+        _check_correlation_power(self.correlation_power)
+        if modality == "image":
+            mean, weights = self.image_mean_, self.image_weights_
+        else:
+            mean, weights = self.text_mean_, self.text_weights_
+        X = check_view(X, "X", n_features=weights.shape[0], feature_label=f"{modality} features")
+        projection = centred_dot(X, mean, weights)
+        projection *= self.correlations_ ** float(self.correlation_power)
+        return projection.astype(np.float32)
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def _is_real_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _check_correlation_power(value):
+    if not _is_real_number(value) or value < 0:
+        raise ValueError(f"correlation_power must be a finite number >= 0, got {value!r}.")
+
+
+def _check_parameters(estimator):
+    n_components = estimator.n_components
+    if n_components is not None:
+        if not isinstance(n_components, numbers.Integral) or isinstance(n_components, bool):
+            raise TypeError(f"n_components must be a positive int or None, got {n_components!r}.")
+        if n_components < 1:
+            raise ValueError(f"n_components must be >= 1 (or None), got {n_components}.")
+    for name in ("reg_image", "reg_text"):
+        value = getattr(estimator, name)
+        if not _is_real_number(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+    _check_correlation_power(estimator.correlation_power)
+    floor = estimator.eigenvalue_floor
+    if not _is_real_number(floor) or not 0 < floor < 1:
+        raise ValueError(f"eigenvalue_floor must be a number in (0, 1), got {floor!r}.")
+
+
+# ---------------------------------------------------------------------- solver
+
+
+@dataclass
+class _WhitenedView:
+    """One view prepared for the SVD: whitened coordinates, and the way back to weights.
+
+    Both paths whiten within the span of the centred training rows (the ``rank`` leading
+    eigenvectors), where the regularised solution lies.
+    Primal (``d <= n``): ``factor`` (d, rank) is ``V_r diag(e_r) ** -1/2`` from the
+    eigendecomposition of ``C + lambda I`` (floored); whitened coordinates are
+    ``(X - mean) @ factor`` (never formed) and weights ``factor @ a``.
+    Dual (``d > n``): ``coords`` (n, rank) are the whitened coordinates of the training rows in
+    an orthonormal basis of their centred span, from the Gram matrix, and weights are
+    ``(X - mean).T @ row_map @ a``.
+    """
+
+    X: object
+    mean: np.ndarray
+    lam: float
+    rank: int
+    factor: np.ndarray = None
+    coords: np.ndarray = None
+    row_map: np.ndarray = None
+
+    @property
+    def is_primal(self):
+        return self.factor is not None
+
+    def weights(self, directions):
+        """Map whitened directions (r, k) to feature-space weights (d, k)."""
+        if self.is_primal:
+            return self.factor @ directions
+        return centred_transpose_dot(self.X, self.mean, self.row_map @ directions)
+
+    def scores(self, directions):
+        """Projections (n, k) of the training rows onto whitened directions (r, k)."""
+        if self.is_primal:
+            return centred_dot(self.X, self.mean, self.factor @ directions)
+        return self.coords @ directions
+
+
+def _whiten_view(X, reg, floor, solver, name):
+    """Prepare one view: mean, absolute ridge, rank and whitening (primal or dual)."""
+    n_samples, n_features = X.shape
+    mean = column_mean(X)
+    if solver == "auto":
+        solver = "dual" if n_features > n_samples else "primal"
+    size = max(n_samples, n_features)
+
+    if solver == "primal":
+        cov = centred_cross_product(X, mean, X, mean) / (n_samples - 1)
+        cov = (cov + cov.T) / 2.0
+        total_variance = float(np.trace(cov))
+    else:
+        gram = centred_gram(X, mean)
+        total_variance = float(np.trace(gram)) / (n_samples - 1)
+    if not total_variance > 0.0:
+        raise ValueError(
+            f"{name} has zero variance: every row is identical, so there is no direction to "
+            "correlate."
+        )
+    lam = reg * total_variance / n_features
+
+    if solver == "primal":
+        eigenvalues, eigenvectors = eigh_descending(cov + lam * np.eye(n_features))
+        rank = _checked_rank(numerical_rank(eigenvalues - lam, floor, size), name)
+        factor = whitening_factor(eigenvalues, eigenvectors, floor)[:, :rank]
+        view = _WhitenedView(X, mean, lam, rank, factor=factor)
+    else:
+        eigenvalues, eigenvectors = eigh_descending(gram)
+        rank = _checked_rank(numerical_rank(eigenvalues, floor, size), name)
+        gram_values = eigenvalues[:rank]
+        basis = eigenvectors[:, :rank]
+        regularised = gram_values / (n_samples - 1) + lam
+        regularised = np.maximum(regularised, floor * regularised.max())
+        coords = basis * np.sqrt(gram_values / regularised)
+        row_map = basis / np.sqrt(gram_values * regularised)
+        view = _WhitenedView(X, mean, lam, rank, coords=coords, row_map=row_map)
+    return view
+
+
+def _checked_rank(rank, name):
+    if rank == 0:
+        raise ValueError(f"{name} has no variance above eigenvalue_floor; it cannot be correlated.")
+    return rank
+
+
+def _whitened_cross_covariance(image, text, n_samples):
+    """Cross covariance of the two views' whitened coordinates, shape (r_image, r_text)."""
+    if image.is_primal and text.is_primal:
+        cross = centred_cross_product(image.X, image.mean, text.X, text.mean)
+        product = image.factor.T @ cross @ text.factor
+    elif image.is_primal:
+        product = image.factor.T @ centred_transpose_dot(image.X, image.mean, text.coords)
+    elif text.is_primal:
+        product = centred_transpose_dot(text.X, text.mean, image.coords).T @ text.factor
+    else:
+        product = image.coords.T @ text.coords
+    return product / (n_samples - 1)
+
+
+@dataclass
+class _CCASolution:
+    correlations: np.ndarray
+    image_mean: np.ndarray
+    text_mean: np.ndarray
+    image_weights: np.ndarray
+    text_weights: np.ndarray
+    image_lambda: float
+    text_lambda: float
+    image_scores: np.ndarray
+    text_scores: np.ndarray
+
+
+def _solve_cca(
+    X_image,
+    X_text,
+    *,
+    n_components,
+    reg_image,
+    reg_text,
+    eigenvalue_floor,
+    solver_image="auto",
+    solver_text="auto",
+):
+    """Closed-form regularised CCA on validated views.
+
+    ``solver_image`` / ``solver_text`` choose "primal" (whiten the d x d covariance),
+    "dual" (work in the span of the centred rows) or "auto" (dual when d > n).
+    """
+    for name, solver in (("solver_image", solver_image), ("solver_text", solver_text)):
+        if solver not in _SOLVERS:
+            raise ValueError(f"{name} must be one of {_SOLVERS}, got {solver!r}.")
+    n_samples = X_image.shape[0]
+    image = _whiten_view(X_image, reg_image, eigenvalue_floor, solver_image, "X_image")
+    text = _whiten_view(X_text, reg_text, eigenvalue_floor, solver_text, "X_text")
+
+    max_components = min(image.rank, text.rank)
+    if n_components is None:
+        n_components = max_components
+    elif n_components > max_components:
+        raise ValueError(
+            f"n_components={n_components} is too large: the maximum for this data is "
+            f"{max_components} (the smaller rank of the centred views: X_image has rank "
+            f"{image.rank}, X_text has rank {text.rank})."
+        )
+
+    cross = _whitened_cross_covariance(image, text, n_samples)
+    try:
+        left, singular_values, right_t = linalg.svd(cross, full_matrices=False, check_finite=False)
+    except linalg.LinAlgError:
+        left, singular_values, right_t = linalg.svd(
+            cross, full_matrices=False, check_finite=False, lapack_driver="gesvd"
+        )
+    image_directions = left[:, :n_components]
+    text_directions = right_t[:n_components].T
+    correlations = np.clip(singular_values[:n_components], 0.0, 1.0)
+
+    image_weights = image.weights(image_directions)
+    text_weights = text.weights(text_directions)
+    signs = sign_flips(image_weights)
+    image_weights *= signs
+    text_weights *= signs
+    image_directions = image_directions * signs
+    text_directions = text_directions * signs
+
+    return _CCASolution(
+        correlations=correlations,
+        image_mean=image.mean,
+        text_mean=text.mean,
+        image_weights=image_weights,
+        text_weights=text_weights,
+        image_lambda=float(image.lam),
+        text_lambda=float(text.lam),
+        image_scores=image.scores(image_directions),
+        text_scores=text.scores(text_directions),
+    )
