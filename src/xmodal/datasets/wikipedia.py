@@ -42,3 +42,19 @@ def load_wikipedia_features(folder) -> dict:
     if (folder / "categories.list").is_file():
         out["categories"] = np.array((folder / "categories.list").read_text().split())
     return out
+
+
+def wikipedia_collection(folder):
+    """The Wikipedia benchmark as a :class:`~xmodal.datasets.collection.Collection` of feature rows
+    (2173 train and 693 test image-text pairs, labels 1..10)."""
+    from xmodal.datasets.collection import Collection
+
+    data = load_wikipedia_features(folder)
+    n_train, n_test = len(data["label_train"]), len(data["label_test"])
+    return Collection(
+        images=np.vstack([data["image_train"], data["image_test"]]).astype(np.float64),
+        texts=np.vstack([data["text_train"], data["text_test"]]).astype(np.float64),
+        text_image=np.arange(n_train + n_test),
+        labels=np.concatenate([data["label_train"], data["label_test"]]),
+        splits=np.array(["train"] * n_train + ["test"] * n_test),
+    )

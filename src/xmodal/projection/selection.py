@@ -132,11 +132,14 @@ class CCACV(BaseEstimator):
             for reg in self.regs:
                 model = CCA(n_components=None, reg_image=reg, reg_text=reg).fit(X_image[train], X_text[train])
                 Zi, Zt = model.transform_image(X_image[val_images]), model.transform_text(X_text[val])
-                for k, power in itertools.product(sorted(set(self.n_components)), self.powers):
-                    k_fit = min(k, model.n_components_)  # requests above the rank use every component
-                    w = model.correlations_[:k_fit] ** power
-                    totals[(reg, k, power)].append(
-                        crossmodal_map(Zi[:, :k_fit] * w, Zt[:, :k_fit] * w, relevant))
+                for power in self.powers:
+                    scored = {}  # requests above the rank all use every component: score that once
+                    for k in sorted(set(self.n_components)):
+                        k_fit = min(k, model.n_components_)
+                        if k_fit not in scored:
+                            w = model.correlations_[:k_fit] ** power
+                            scored[k_fit] = crossmodal_map(Zi[:, :k_fit] * w, Zt[:, :k_fit] * w, relevant)
+                        totals[(reg, k, power)].append(scored[k_fit])
         self.cv_results_ = [
             {"reg": r, "n_components": k, "correlation_power": p, "score": float(np.mean(v))}
             for (r, k, p), v in totals.items()
