@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 
 
@@ -24,7 +25,7 @@ def atomic_path(path, suffix=""):
     'done'
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{suffix}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -43,3 +44,12 @@ def savez_atomic(path, **arrays) -> None:
             raise TypeError(f"array {key!r} has dtype object; convert it to numbers or str first")
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, **arrays)
+
+
+def write_bytes_atomic(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, flushed to disk before the rename."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())

@@ -9,12 +9,13 @@ longest row are padded with white cells.
 
 from __future__ import annotations
 
-import os
-import secrets
 from numbers import Integral, Real
+import os
 from pathlib import Path
 
 import numpy as np
+
+from xmodal._atomic import write_bytes_atomic
 
 __all__ = ["write_result_grid", "grid_cell_size", "RELEVANT_BGR", "IRRELEVANT_BGR", "QUERY_BGR"]
 
@@ -131,7 +132,7 @@ def write_result_grid(path, rows, thumb_size=96):
     ok, encoded = cv2.imencode(".png", canvas)
     if not ok:  # pragma: no cover - PNG encoding of a uint8 BGR array does not fail
         raise RuntimeError(f"could not encode the grid for {str(path)!r} as PNG")
-    _write_atomically(path, encoded.tobytes())
+    write_bytes_atomic(path, encoded.tobytes())
     return path
 
 
@@ -306,20 +307,3 @@ def _text_tile(cv2, text, thumb_size):
         y = margin + (i + 1) * line_height - max(3, thumb_size // 24) // 2
         cv2.putText(tile, line, (margin, y), cv2.FONT_HERSHEY_SIMPLEX, scale, _INK_BGR, 1, cv2.LINE_AA)
     return tile
-
-
-def _write_atomically(path, data):
-    """Write bytes to a temporary file next to ``path``, then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
