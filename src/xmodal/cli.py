@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from xmodal.images import options as image_options
+from xmodal.projection import options as projection_options
+from xmodal.text import options as text_options
+
 EVALUATE_EXAMPLE = """examples:
   xmodal evaluate --manifest ../shared/data/noto-emoji/manifest.csv
   xmodal evaluate --manifest flickr8k.csv --json out.json --save-embeddings emb.npz
@@ -33,19 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--skip-bad-rows", action="store_true", help="drop unusable manifest rows and report them")
     ev.add_argument("--test-size", type=float, default=0.2,
                     help="test fraction when the manifest has no split column (default: %(default)s)")
-    ev.add_argument("--image-features", default="dense-sift+hsv",
-                    help="blocks joined by +: dense-sift, sift, hsv (default: %(default)s)")
-    ev.add_argument("--n-words", type=int, default=500, help="visual codebook size (default: %(default)s)")
-    ev.add_argument("--text-features", default="tfidf", choices=["tfidf", "char-tfidf"])
-    ev.add_argument("--projection", default="cca-cv", choices=["cca-cv", "cca"],
-                    help="cca-cv: CCA with reg, components and weighting chosen by cross-validation on the "
-                         "training split (default); cca: fixed --reg / --n-components / --correlation-power")
-    ev.add_argument("--reg", type=float, default=0.1, help="relative ridge for --projection cca")
-    ev.add_argument("--n-components", type=int, default=None, help="components for --projection cca (default: all)")
-    ev.add_argument("--correlation-power", type=float, default=0.0,
-                    help="weight components by correlation**power for --projection cca")
+    image_options.add_arguments(ev)
+    text_options.add_arguments(ev)
+    projection_options.add_arguments(ev)
     ev.add_argument("--seed", type=int, default=0, help="seed of split, codebook and CV folds")
-    ev.add_argument("--jobs", type=int, default=2, help="threads for image feature extraction")
     ev.add_argument("--json", metavar="OUT", help="write the figures as JSON")
     ev.add_argument("--save-embeddings", metavar="OUT.npz", help="write the test items in the common space")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -82,9 +77,7 @@ def _evaluate(args) -> None:
     from xmodal._atomic import savez_atomic
     from xmodal.evaluation.protocol import evaluate_pipeline
     from xmodal.evaluation.report import format_table, format_timings, write_json
-    from xmodal.pipeline import Pipeline, default_image_encoder, default_text_encoder
-    from xmodal.projection.cca import CCA
-    from xmodal.projection.selection import CCACV
+    from xmodal.pipeline import Pipeline
 
     if args.manifest:
         from xmodal.datasets.manifest import read_manifest
@@ -97,9 +90,8 @@ def _evaluate(args) -> None:
             print(f"skipped {len(collection.skipped)} bad row(s)", file=sys.stderr)
         if collection.splits is None:
             collection = collection.with_random_split(args.test_size, seed=args.seed)
-        image_encoder = default_image_encoder(features=args.image_features, n_words=args.n_words, seed=args.seed,
-                                              n_jobs=args.jobs, progress=not args.quiet)
-        text_encoder = default_text_encoder(features=args.text_features)
+        image_encoder = image_options.from_arguments(args)
+        text_encoder = text_options.from_arguments(args)
         source = f"manifest {args.manifest}"
     else:
         from xmodal.datasets.features import read_features
@@ -107,26 +99,22 @@ def _evaluate(args) -> None:
         collection = read_features(args.features)
         image_encoder = text_encoder = None
         source = f"features {args.features}"
-    if args.projection == "cca":
-        projection = CCA(n_components=args.n_components, reg_image=args.reg, reg_text=args.reg,
-                         correlation_power=args.correlation_power)
-    else:
-        projection = CCACV(seed=args.seed)
+    projection = projection_options.from_arguments(args)
     pipeline = Pipeline(image_encoder, text_encoder, projection)
     evaluation = evaluate_pipeline(pipeline, collection, use_labels=not args.no_labels)
     counts = evaluation.counts
     print(f"{source}: train {counts['train images']} images / {counts['train texts']} texts, "
           f"test {counts['test images']} images / {counts['test texts']} texts; "
           f"relevance: {'same label' if evaluation.relevance == 'label' else 'caption of the image'}")
-    if isinstance(projection, CCACV):
-        print(f"projection: CCA, chosen by {projection.cv}-fold CV on train: {projection.best_params_} "
+    described = projection_options.describe(projection)
+    if hasattr(projection, "best_score_"):
+        print(f"projection: {described['name']}, chosen by cross-validation on train: {described['params']} "
               f"(CV MAP {projection.best_score_:.3f})")
     print(format_table(evaluation.directions, evaluation.chance))
     print(f"time: {format_timings(evaluation.timings)}")
     if args.json:
-        params = projection.best_params_ if isinstance(projection, CCACV) else projection.get_params()
         write_json(args.json, {"source": source, "relevance": evaluation.relevance, "counts": counts,
-                               "projection": {"name": args.projection, "params": params},
+                               "projection": described,
                                "directions": evaluation.directions, "chance": evaluation.chance,
                                "timings": evaluation.timings})
         print(f"wrote {args.json}")

@@ -23,10 +23,10 @@ def default_text_encoder(**params):
 
 
 def default_projection(**params):
-    """The default projection: regularised CCA with reg, components and weighting chosen by CV."""
-    from xmodal.projection.selection import CCACV
+    """The default projection (see :func:`xmodal.projection.options.default_projection`)."""
+    from xmodal.projection.options import default_projection as make
 
-    return CCACV(**params)
+    return make(**params)
 
 
 class Pipeline:
