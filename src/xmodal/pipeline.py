@@ -120,3 +120,114 @@ class Pipeline:
     def embed_texts(self, texts):
         """Texts in the common space, float32 (n, k)."""
         return self.projection.transform_text(self.text_features(texts))
+
+    # -- collections and queries ------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "timings_"):
+            raise ValueError("this Pipeline is not fitted yet: call fit(images, texts) first")
+
+    def _gallery(self, modality):
+        from xmodal.gallery import Gallery
+
+        galleries = self.__dict__.setdefault("galleries_", {})
+        if modality not in galleries:
+            galleries[modality] = Gallery(modality)
+        return galleries[modality]
+
+    def add_images(self, images, ids=None, metadata=None):
+        """Embed ``images`` (paths or arrays) and add them to the image gallery.
+
+        Parameters
+        ----------
+        images : list of paths or arrays
+        ids : list of str, optional
+            Default: the path of each image, or its running number for arrays.
+        metadata : dict of str -> list, optional
+            Extra columns returned with each hit (one value per image).
+        """
+        self._check_fitted()
+        images = list(images)
+        if not images:
+            raise ValueError("no images to add")
+        gallery = self._gallery("image")
+        is_path = [not isinstance(im, np.ndarray) for im in images]
+        if ids is None:
+            ids = [str(im) if p else str(len(gallery) + i) for i, (im, p) in enumerate(zip(images, is_path))]
+        metadata = dict(metadata or {})
+        metadata.setdefault("path", [str(im) if p else "" for im, p in zip(images, is_path)])
+        gallery.add(self.embed_images(images), ids, metadata)
+        return self
+
+    def add_texts(self, texts, ids=None, metadata=None):
+        """Embed ``texts`` and add them to the text gallery (ids default to running numbers)."""
+        self._check_fitted()
+        texts = list(texts)
+        if not texts:
+            raise ValueError("no texts to add")
+        gallery = self._gallery("text")
+        ids = [str(len(gallery) + i) for i in range(len(texts))] if ids is None else ids
+        metadata = dict(metadata or {})
+        metadata.setdefault("text", texts)
+        gallery.add(self.embed_texts(texts), ids, metadata)
+        return self
+
+    def search_text(self, query, k=10, target="image", threshold=None):
+        """Rank the ``target`` gallery ("image" or "text") for a text query (or a list of them).
+
+        Returns a :class:`~xmodal.gallery.SearchResult` for one query, a list for a list. With
+        ``threshold``, only hits scoring at least that (cosine in the common space) are kept;
+        ``k=None`` then returns every such hit.
+        """
+        self._check_fitted()
+        single = isinstance(query, str)
+        queries = [query] if single else list(query)
+        for i, q in enumerate(queries):
+            if not isinstance(q, str) or not q.strip():
+                raise ValueError(f"query {i} is empty: give some words to search for")
+        features = self.text_features(queries)
+        empty = np.flatnonzero(_row_norms(features) == 0)
+        if empty.size:
+            raise ValueError(f"query {queries[empty[0]]!r} has no word the model knows; nothing to rank by")
+        results = self._search(self.projection.transform_text(features), target, k, threshold)
+        return results[0] if single else results
+
+    def search_image(self, image, k=10, target="image", threshold=None):
+        """Rank the ``target`` gallery for an image query (a path, an array, or a list of them)."""
+        self._check_fitted()
+        single = isinstance(image, (str, bytes)) or hasattr(image, "__fspath__") or (
+            isinstance(image, np.ndarray) and image.ndim in (2, 3) and image.dtype != object)
+        images = [image] if single else list(image)
+        results = self._search(self.embed_images(images), target, k, threshold)
+        return results[0] if single else results
+
+    def _search(self, Z, target, k, threshold):
+        if target not in ("image", "text"):
+            raise ValueError(f"target must be 'image' or 'text', got {target!r}")
+        return self._gallery(target).search(Z, k=k, threshold=threshold)
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, directory):
+        """Save the fitted pipeline and its galleries to ``directory`` (atomically; no pickle).
+
+        See :mod:`xmodal.persistence`. Returns the directory as a Path.
+        """
+        from xmodal.persistence import save_object
+
+        self._check_fitted()
+        return save_object(self, directory)
+
+    @classmethod
+    def load(cls, directory, mmap=True):
+        """Load a pipeline written by :meth:`save` (arrays memory-mapped unless ``mmap=False``)."""
+        from xmodal.persistence import ModelFileError, load_object
+
+        obj = load_object(directory, mmap=mmap)
+        if not isinstance(obj, cls):
+            raise ModelFileError(f"{directory}: holds a {type(obj).__name__}, not a {cls.__name__}")
+        return obj
+
+
+def _row_norms(X):
+    if hasattr(X, "multiply"):
+        return np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    return np.linalg.norm(np.asarray(X, dtype=np.float64), axis=1)

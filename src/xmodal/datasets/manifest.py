@@ -103,7 +103,7 @@ def read_manifest(path, label_column: str | None = "label", on_error: str = "rai
         if use_label and not label:
             fail(f"empty {label_column!r} for image {rel!r}")
             continue
-        full = rel if os.path.isabs(rel) else os.path.normpath(path.parent / rel)
+        full = rel if os.path.isabs(rel) else os.path.normpath(path.parent.resolve() / rel)
         if rel not in image_index:
             if rel not in bad_images:
                 if not os.path.isfile(full):

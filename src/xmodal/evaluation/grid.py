@@ -71,8 +71,8 @@ def write_result_grid(path, rows, thumb_size=96):
         An item is an image (``uint8``, ``uint16`` or float in [0, 1] array; 2-D grayscale,
         ``H x W x 1``, BGR or BGRA, alpha composited over white) or a ``str`` drawn wrapped
         on a light tile (ASCII only: other characters become ``'?'``). ``score`` is a real
-        number printed with three decimals; ``relevant`` selects a green (True) or red
-        (False) border. Images are resized to fit the thumbnail, keeping their aspect ratio.
+        number printed with three decimals; ``relevant`` selects a green (True), red (False)
+        or grey (None: unknown) border. Images are resized to fit the thumbnail, keeping their aspect ratio.
     thumb_size : int, default=96
         Side of each square thumbnail in pixels (at least 16).
 
@@ -121,7 +121,7 @@ def write_result_grid(path, rows, thumb_size=96):
     for r, (query, results) in enumerate(checked):
         cells = [(query, "query", QUERY_BGR)]
         cells += [
-            (item, f"{score:.3f}", RELEVANT_BGR if relevant else IRRELEVANT_BGR)
+            (item, f"{score:.3f}", QUERY_BGR if relevant is None else RELEVANT_BGR if relevant else IRRELEVANT_BGR)
             for item, score, relevant in results
         ]
         for c, (item, label, colour) in enumerate(cells):
@@ -174,9 +174,9 @@ def _check_row(row, index):
         item, score, relevant = result
         if isinstance(score, (bool, np.bool_)) or not isinstance(score, Real):
             raise TypeError(f"{at}: score must be a real number, got {type(score).__name__}")
-        if not isinstance(relevant, (bool, np.bool_)):
-            raise TypeError(f"{at}: relevant must be a bool, got {type(relevant).__name__}")
-        checked.append((_check_item(item, at), float(score), bool(relevant)))
+        if relevant is not None and not isinstance(relevant, (bool, np.bool_)):
+            raise TypeError(f"{at}: relevant must be a bool or None, got {type(relevant).__name__}")
+        checked.append((_check_item(item, at), float(score), None if relevant is None else bool(relevant)))
     return query, checked
 
 
