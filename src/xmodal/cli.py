@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="test fraction when the manifest has no split column (default: %(default)s)")
     ev.add_argument("--json", metavar="OUT", help="write the figures as JSON")
     ev.add_argument("--save-embeddings", metavar="OUT.npz", help="write the test items in the common space")
+    ev.add_argument("--pr-png", metavar="OUT.png",
+                    help="plot precision-recall curves per direction, beside chance (needs xmodal[plot])")
 
     fit = sub.add_parser("fit", help="fit a pipeline on a manifest, index its items, save it to a folder",
                          epilog=FIT_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,7 +122,7 @@ def main(argv=None) -> int:
             _index(args)
         elif args.command == "query":
             _query(args)
-    except (ValueError, TypeError, OSError) as err:
+    except (ValueError, TypeError, OSError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -169,6 +171,15 @@ def _evaluate(args) -> None:
                                "directions": evaluation.directions, "chance": evaluation.chance,
                                "timings": evaluation.timings})
         print(f"wrote {args.json}")
+    if args.pr_png:
+        from xmodal.evaluation.plots import plot_precision_recall
+
+        curves = {}
+        for direction, report in evaluation.directions.items():
+            curves[direction] = report["pr_curve"]
+            curves[f"{direction} (chance)"] = evaluation.chance[direction]["pr_curve"]
+        plot_precision_recall(curves, args.pr_png, title=f"{source} ({described['name']})")
+        print(f"wrote {args.pr_png}")
     if args.save_embeddings:
         test = collection.subset("test")
         arrays = dict(image=evaluation.image_embeddings, text=evaluation.text_embeddings,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xmodal.evaluation.metrics import chance_report, retrieval_report
+from xmodal.evaluation.metrics import chance_report, precision_recall_curve, retrieval_report
 from xmodal.evaluation.relevance import relevance_from_ids, relevance_from_labels
 
 
@@ -65,6 +65,8 @@ def rank_all_directions(Z_image, Z_text, text_image, labels=None, ks=(1, 5, 10))
     Returns
     -------
     (reports, chance) : two dicts keyed by direction
+        Each report is :func:`~xmodal.evaluation.metrics.retrieval_report` plus ``"pr_curve"``
+        (11-point interpolated precision-recall curve: ``{"recall": [...], "precision": [...]}``).
     """
     text_image = np.asarray(text_image)
     scores = cosine_scores(Z_image, Z_text)
@@ -80,9 +82,16 @@ def rank_all_directions(Z_image, Z_text, text_image, labels=None, ks=(1, 5, 10))
         same = cosine_scores(Z_image, Z_image)[off_diagonal].reshape(n, n - 1)
         rel = relevance_from_labels(labels, labels)[off_diagonal].reshape(n, n - 1)
         pairs["image->image"] = (same, rel)
-    reports = {d: retrieval_report(s, r, ks=ks) for d, (s, r) in pairs.items()}
-    chance = {d: chance_report(r, ks=ks) for d, (_, r) in pairs.items()}
+    reports, chance = {}, {}
+    for direction, (s, r) in pairs.items():
+        reports[direction] = {**retrieval_report(s, r, ks=ks), "pr_curve": _pr_curve(s, r)}
+        chance[direction] = {**chance_report(r, ks=ks), "pr_curve": _pr_curve(np.zeros(r.shape), r)}
     return reports, chance
+
+
+def _pr_curve(scores, relevant) -> dict:
+    recall, precision = precision_recall_curve(scores, relevant)
+    return {"recall": recall.tolist(), "precision": precision.tolist()}
 
 
 def evaluate_pipeline(pipeline, collection, use_labels=True, ks=(1, 5, 10)) -> Evaluation:
