@@ -1,138 +1,90 @@
-"""Exact (brute-force) top-k search: BLAS scores per block of queries, Numba top-k selection."""
+"""Exact (brute-force) search by any metric of :mod:`xmodal.search.metrics`.
+
+Inner product, cosine and squared Euclidean are scored with float32 BLAS matrix products over
+tiles of (queries x stored rows) sized to ``block_bytes``, each tile handed to a Numba top-k
+selection while it is still in cache: memory stays bounded whatever the collection size. The
+other metrics use the fused parallel Numba scans of :mod:`xmodal.search.scan`. Ties are broken by
+id (smaller id first; string ids in sorted order), so results do not depend on insertion order.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 
+import numba
 import numpy as np
 
+from xmodal.search import persist, scan
+from xmodal.search._validation import (as_ids, as_vectors, check_int, check_number, check_unique,
+                                       id_kinds_match, read_only)
 from xmodal.search.kernels import normalize_rows
-from xmodal.search.topk import _topk_rows_kernel
+from xmodal.search.metrics import SQEUCLIDEAN, get_metric
+from xmodal.search.topk import heap_sort, merge_heaps, new_heaps, select_block
 
 __all__ = ["ExactIndex"]
 
 FORMAT_NAME = "xmodal.ExactIndex"
 FORMAT_VERSION = 1
-METRICS = ("cosine", "inner_product")
 _VECTORS_FILE = "vectors.npy"
 _IDS_FILE = "ids.npy"
-_META_FILE = "index.json"
-_INDEX_FILES = frozenset({_VECTORS_FILE, _IDS_FILE, _META_FILE})
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_PARALLEL_ITEMS = 32768  # a single query scans fewer rows than this on one thread
+_SUBSET_FRACTION = 4  # a mask allowing under 1/4 of the rows: search a gathered copy of them
 
 
-def _as_float_matrix(x, name, allow_1d=False):
-    """``x`` as a C-contiguous finite float32 2-D array (a view when no conversion is needed)."""
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
-    if allow_1d and x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        expected = "a 1-D or 2-D" if allow_1d else "a 2-D"
-        raise ValueError(f"{name} must be {expected} array, got shape {x.shape}")
-    if x.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one column, got shape {x.shape}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    finite = np.isfinite(x)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite.all(axis=1))[0])
-        raise ValueError(
-            f"{name} contains NaN or infinite values (first in row {row}; values beyond the float32 "
-            "range become infinite)")
-    return x
+class Queries:
+    """Queries prepared for one index: converted, normalised, packed; built by :meth:`ExactIndex.prepare`."""
+
+    __slots__ = ("floats", "words", "sq_norms", "n")
+
+    def __init__(self, floats, words, sq_norms):
+        self.floats, self.words, self.sq_norms = floats, words, sq_norms
+        self.n = max(floats.shape[0], words.shape[0])
+
+    def take(self, rows):
+        """The queries at ``rows`` (a slice or index array)."""
+        return Queries(*(a[rows] if a.size else a for a in (self.floats, self.words, self.sq_norms)))
 
 
-def _as_ids(ids, n, name="ids"):
-    """``ids`` as a 1-D int64 or unicode array of length ``n``."""
-    ids = np.asarray(ids)
-    if ids.size == 0 and ids.dtype.kind == "f":  # an empty list
-        ids = ids.astype(np.int64)
-    if ids.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array, got shape {ids.shape}")
-    if ids.shape[0] != n:
-        raise ValueError(f"{name} has {ids.shape[0]} entries but vectors has {n} rows")
-    if ids.dtype.kind == "O" and all(isinstance(v, str) for v in ids):
-        ids = ids.astype(str)
-    if ids.dtype.kind in "iu":
-        if ids.dtype.kind == "u" and ids.size and ids.max() > np.iinfo(np.int64).max:
-            raise ValueError(f"{name} holds values beyond the int64 range")
-        return ids.astype(np.int64)
-    if ids.dtype.kind == "U":
-        return ids
-    raise TypeError(f"{name} must hold integers or strings, got dtype {ids.dtype}")
+def _pad_words(bits):
+    """uint8 rows padded with zero bytes to a multiple of 8, so they can be read as uint64 words."""
+    pad = (-bits.shape[1]) % 8
+    if pad:
+        bits = np.concatenate([bits, np.zeros((bits.shape[0], pad), dtype=np.uint8)], axis=1)
+    return np.ascontiguousarray(bits)
 
 
-def _check_unique(ids, name="ids"):
-    """Raise ValueError listing a few values that occur more than once in ``ids``."""
-    values, counts = np.unique(ids, return_counts=True)
-    duplicated = values[counts > 1]
-    if duplicated.size:
-        shown = ", ".join(repr(v.item()) for v in duplicated[:5])
-        more = f" and {duplicated.size - 5} more" if duplicated.size > 5 else ""
-        raise ValueError(f"{name} must be unique; duplicated: {shown}{more}")
-
-
-def _check_batch_size(batch_size):
-    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be an integer, got {type(batch_size).__name__}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    return int(batch_size)
-
-
-def _check_metric(metric):
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    return metric
-
-
-def _read_only(a):
-    view = a.view()
-    view.flags.writeable = False
-    return view
-
-
-def _write_npy(path, array):
-    with open(path, "wb") as f:
-        np.save(f, array, allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
+_EMPTY_FLOATS = np.empty((0, 0), dtype=np.float32)
+_EMPTY_WORDS = np.empty((0, 0), dtype=np.uint64)
+_NO_MASK = np.empty(0, dtype=np.uint8)
 
 
 class ExactIndex:
-    """Exact top-k search by cosine similarity or inner product.
-
-    Queries are scored in blocks of ``batch_size`` rows: one float32 BLAS product
-    ``queries_block @ vectors.T`` per block, then a Numba top-k selection, so extra memory is
-    bounded by ``batch_size * len(index)`` floats. Ties in score are broken by insertion order (the
-    vector added first wins), so results are deterministic.
+    """Exact top-k and threshold search over stored vectors.
 
     Parameters
     ----------
-    metric : {"cosine", "inner_product"}, default="cosine"
-        ``"cosine"`` stores unit-normalised rows and normalises queries, so scores are cosine
-        similarities in ``[-1, 1]``; a zero vector (stored or query) scores 0.0 against everything.
-        ``"inner_product"`` stores the vectors as given.
+    metric : str, default="cosine"
+        One of ``"cosine"``, ``"inner_product"``, ``"sqeuclidean"``, ``"l1"``, ``"chi2"``,
+        ``"hellinger"``, ``"intersection"`` (similarities and distances of
+        :mod:`xmodal.search.kernels`) or ``"hamming"`` (packed bits, ``uint8`` rows). Cosine stores
+        unit-normalised rows and normalises queries; a zero vector scores 0.0 against everything.
+        Histogram metrics refuse negative entries.
     batch_size : int, default=1024
-        Number of query rows scored at once.
+        Query rows scored per matrix product.
+    block_bytes : int, default=33554432
+        Bytes of one score tile (``batch_size`` queries x as many stored rows as fit): the extra
+        memory a search uses, whatever the collection size.
 
     Attributes
     ----------
-    metric : str
-        The similarity in use.
-    batch_size : int
-        Query rows per block.
     dim : int or None
-        Vector dimension, ``None`` before the first :meth:`add`.
+        Vector dimension (bytes per row for Hamming), ``None`` before the first :meth:`add`.
     ids : ndarray of shape (n,)
         int64 or unicode ids in insertion order (read-only).
     vectors : ndarray of shape (n, dim)
-        Stored float32 vectors, unit-normalised for cosine (read-only).
+        Stored vectors, unit-normalised for cosine (read-only).
 
     Examples
     --------
@@ -146,11 +98,17 @@ class ExactIndex:
     array([[0.99, 0.8 ]], dtype=float32)
     """
 
-    def __init__(self, metric="cosine", batch_size=1024):
-        self.metric = _check_metric(metric)
-        self.batch_size = _check_batch_size(batch_size)
+    def __init__(self, metric="cosine", batch_size=1024, block_bytes=32 * 2**20):
+        self.metric = metric
+        self.batch_size = batch_size
+        self.block_bytes = block_bytes
+        self._metric = get_metric(metric)
+        check_int(batch_size, "batch_size")
+        check_int(block_bytes, "block_bytes", minimum=4096)
         self._vectors = None
         self._ids = np.empty(0, dtype=np.int64)
+        self._n_bytes = None
+        self._cache = {}
 
     def __len__(self):
         return 0 if self._vectors is None else self._vectors.shape[0]
@@ -161,20 +119,26 @@ class ExactIndex:
 
     @property
     def dim(self):
-        """Vector dimension, or ``None`` while the index is empty."""
-        return None if self._vectors is None else self._vectors.shape[1]
+        """Vector dimension (bytes per row for Hamming), or ``None`` while the index is empty."""
+        if self._vectors is None:
+            return None
+        return self._n_bytes if self._metric.binary else self._vectors.shape[1]
 
     @property
     def ids(self):
         """Read-only 1-D array of ids (int64 or unicode), in insertion order."""
-        return _read_only(self._ids)
+        return read_only(self._ids)
 
     @property
     def vectors(self):
-        """Read-only (n, dim) float32 array of stored vectors (unit rows for cosine)."""
+        """Read-only (n, dim) array of stored vectors (unit rows for cosine)."""
         if self._vectors is None:
-            return np.empty((0, 0), dtype=np.float32)
-        return _read_only(self._vectors)
+            return np.empty((0, 0), dtype=self._metric.dtype)
+        if self._metric.binary:
+            return read_only(self._vectors[:, :self._n_bytes])
+        return read_only(self._vectors)
+
+    # ------------------------------------------------------------------ adding
 
     def add(self, vectors, ids=None):
         """Append vectors (and their ids) to the index.
@@ -182,8 +146,9 @@ class ExactIndex:
         Parameters
         ----------
         vectors : array-like of shape (n, d)
-            Finite numeric values, stored as float32 (unit-normalised for cosine). ``d`` must equal
-            :attr:`dim` once the index holds vectors. Zero rows are allowed and add nothing.
+            Finite numeric values, stored as float32 (unit-normalised for cosine); non-negative for
+            histogram metrics; ``uint8`` packed bits for Hamming. ``d`` must equal :attr:`dim`
+            once the index holds vectors.
         ids : array-like of shape (n,), optional
             Unique integer or string ids. Default: running integers continuing from ``len(self)``
             (``0, 1, ...`` for a fresh index). Integer and string ids cannot be mixed in one index.
@@ -202,7 +167,7 @@ class ExactIndex:
         array([0, 1, 2])
         """
         original = vectors
-        vectors = _as_float_matrix(vectors, "vectors")
+        vectors = as_vectors(vectors, self._metric, "vectors")
         n, d = vectors.shape
         if self._vectors is not None and d != self.dim:
             raise ValueError(f"vectors have dimension {d} but the index holds vectors of dimension {self.dim}")
@@ -211,65 +176,250 @@ class ExactIndex:
                 raise TypeError("ids are required: this index holds string ids, and default ids are integers")
             new_ids = np.arange(len(self), len(self) + n, dtype=np.int64)
         else:
-            new_ids = _as_ids(ids, n)
-            if len(self) and (new_ids.dtype.kind == "U") != (self._ids.dtype.kind == "U"):
-                held = "string" if self._ids.dtype.kind == "U" else "integer"
-                given = "string" if new_ids.dtype.kind == "U" else "integer"
-                raise TypeError(f"ids are {given}s but this index holds {held} ids")
+            new_ids = as_ids(ids, n)
+            id_kinds_match(new_ids, self._ids, len(self))
         if n == 0:
             return
         all_ids = new_ids if not len(self) else np.concatenate([self._ids, new_ids])
-        _check_unique(all_ids)
-        if self.metric == "cosine":
-            vectors = normalize_rows(vectors)
+        check_unique(all_ids)
+        vectors = self._stored_form(vectors)
         if self._vectors is None:
             if np.may_share_memory(vectors, np.asarray(original)):
                 vectors = vectors.copy()
+            self._n_bytes = d
             self._vectors = vectors
         else:
             self._vectors = np.concatenate([self._vectors, vectors])
         self._ids = all_ids
+        self._cache = {}
 
-    def _prepare_queries(self, queries):
-        if self._vectors is None:
-            raise ValueError("the index is empty: add vectors before searching")
-        queries = _as_float_matrix(queries, "queries", allow_1d=True)
-        if queries.shape[1] != self.dim:
-            raise ValueError(
-                f"queries have dimension {queries.shape[1]} but the index holds vectors of dimension {self.dim}")
-        return queries
+    def _stored_form(self, vectors):
+        if self._metric.normalize:
+            return normalize_rows(vectors)
+        if self._metric.binary:
+            return _pad_words(vectors)
+        return vectors
 
-    def _score_blocks(self, queries, out=None):
-        """Yield ``(start, stop, scores)`` for consecutive blocks of ``batch_size`` query rows.
+    # ------------------------------------------------------------------ derived arrays
 
-        Scores are written into ``out[start:stop]`` when ``out`` is given, otherwise into one
-        reused ``(batch_size, n)`` buffer (valid until the next block is yielded).
-        """
-        vectors_t = np.asarray(self._vectors).T
-        n_queries = queries.shape[0]
-        if out is None:
-            buffer = np.empty((min(self.batch_size, n_queries), len(self)), dtype=np.float32)
-        for start in range(0, n_queries, self.batch_size):
-            stop = min(start + self.batch_size, n_queries)
-            block = queries[start:stop]
-            if self.metric == "cosine":
-                block = normalize_rows(block)
-            scores = out[start:stop] if out is not None else buffer[:stop - start]
-            with np.errstate(over="ignore", invalid="ignore"):
-                np.matmul(block, vectors_t, out=scores)
-            if not np.isfinite(scores).all():
-                raise ValueError(
-                    "scores overflowed the float32 range; rescale the vectors or queries "
-                    "(inner products must stay below about 3.4e38)")
-            yield start, stop, scores
+    def _derived(self, name):
+        """Arrays computed from the stored ones on first use (dropped by :meth:`add`)."""
+        if name not in self._cache:
+            if name == "ties":  # integer ids break ties themselves; string ids by their sorted rank
+                if self._ids.dtype.kind == "U":
+                    ranks = np.empty(len(self), dtype=np.int64)
+                    ranks[np.argsort(self._ids, kind="stable")] = np.arange(len(self))
+                    value = ranks
+                else:
+                    value = np.ascontiguousarray(self._ids, dtype=np.int64)
+            elif name == "sq_norms":
+                v = np.asarray(self._vectors, dtype=np.float32)
+                value = np.einsum("ij,ij->i", v, v) if len(self) else np.empty(0, np.float32)
+            elif name == "max_norm":
+                value = float(np.sqrt(self._derived("sq_norms").max(initial=0.0)))
+            else:
+                raise KeyError(name)
+            self._cache[name] = value
+        return self._cache[name]
 
-    def search(self, queries, k=10):
-        """Ids and scores of the ``k`` most similar stored vectors for each query.
+    def _floats(self):
+        return _EMPTY_FLOATS if self._metric.binary else self._vectors
+
+    def _words(self):
+        return self._vectors.view(np.uint64) if self._metric.binary else _EMPTY_WORDS
+
+    # ------------------------------------------------------------------ queries
+
+    def prepare(self, queries, name="queries"):
+        """Check and convert queries for this index (normalised for cosine, packed for Hamming).
 
         Parameters
         ----------
         queries : array-like of shape (n_q, d) or (d,)
-            Finite numeric query vectors; a 1-D query is one row.
+        name : str
+            Argument name used in error messages.
+
+        Returns
+        -------
+        Queries
+        """
+        if self._vectors is None:
+            raise ValueError("the index is empty: add vectors before searching")
+        q = as_vectors(queries, self._metric, name, allow_1d=True)
+        if q.shape[1] != self.dim:
+            raise ValueError(f"{name} have dimension {q.shape[1]} but the index holds vectors of dimension {self.dim}")
+        if self._metric.binary:
+            return Queries(_EMPTY_FLOATS, _pad_words(q).view(np.uint64), np.empty(0, np.float32))
+        if self._metric.normalize:
+            q = normalize_rows(q)
+        sq_norms = np.einsum("ij,ij->i", q, q) if self._metric.code == SQEUCLIDEAN else np.empty(0, np.float32)
+        if self._metric.blas and len(q):
+            self._check_overflow(q)
+        return Queries(q, _EMPTY_WORDS, sq_norms)
+
+    def _check_overflow(self, q):
+        """Refuse queries whose products with stored rows could overflow float32 (Cauchy-Schwarz)."""
+        with np.errstate(over="ignore"):
+            q_norm = float(np.sqrt(np.einsum("ij,ij->i", q.astype(np.float64), q.astype(np.float64)).max()))
+        v_norm = self._derived("max_norm")
+        bound = (q_norm + v_norm) ** 2 if self._metric.code == SQEUCLIDEAN else q_norm * v_norm
+        if not bound < _FLOAT32_MAX:
+            raise ValueError("scores would overflow the float32 range; rescale the vectors or queries "
+                             "(products and squared norms must stay below about 3.4e38)")
+
+    def _check_k(self, k):
+        return min(check_int(k, "k"), len(self))
+
+    # ------------------------------------------------------------------ search engine (positions, keys)
+
+    def topk_positions(self, queries, k, mask=None, start=0, stop=None):
+        """Best ``k`` stored positions in ``[start, stop)`` for prepared queries, best first.
+
+        Parameters
+        ----------
+        queries : Queries
+            From :meth:`prepare`.
+        k : int
+            Results per query (``>= 1``).
+        mask : ndarray of shape (len(self),), uint8, optional
+            0 marks a position that must not be returned.
+        start, stop : int
+            The range of stored positions searched.
+
+        Returns
+        -------
+        positions : ndarray of shape (n_q, k), int64
+            -1 in slots left empty (fewer than ``k`` allowed rows).
+        keys : ndarray of shape (n_q, k), float32
+            Ranking keys (the metric's score, negated for distances).
+        """
+        stop = len(self) if stop is None else stop
+        ties = self._derived("ties")[start:stop]
+        mask = _NO_MASK if mask is None else mask[start:stop]
+        if mask.size:
+            allowed = np.flatnonzero(mask)
+            if allowed.size * _SUBSET_FRACTION < mask.size:
+                positions, keys = self._topk_arrays(queries, k, allowed + start, ties[allowed], _NO_MASK)
+                return _map_positions(positions, allowed + start), keys
+        positions, keys = self._topk_arrays(queries, k, slice(start, stop), ties, mask)
+        positions[positions >= 0] += start
+        return positions, keys
+
+    def _rows(self, rows):
+        """(floats, words, sq_norms) of the stored rows selected by a slice or position array."""
+        floats, words = self._floats(), self._words()
+        norms = self._derived("sq_norms") if self._metric.code == SQEUCLIDEAN else np.empty(0, np.float32)
+        pick = (lambda a: a[rows] if a.size else a)
+        return pick(floats), pick(words), pick(norms)
+
+    def _topk_arrays(self, queries, k, rows, ties, mask):
+        floats, words, norms = self._rows(rows)
+        n = max(floats.shape[0], words.shape[0])
+        if n == 0 or queries.n == 0:
+            return np.full((queries.n, k), -1, dtype=np.int64), np.empty((queries.n, k), dtype=np.float32)
+        if self._metric.blas:
+            return self._blas_topk(queries, floats, norms, ties, mask, k)
+        threads = numba.get_num_threads()
+        query_parts = min(queries.n, 4 * threads) if queries.n >= 2 * threads else 1
+        item_parts = 1 if query_parts > 1 or n < _PARALLEL_ITEMS else 2 * threads
+        return scan.fused_topk(self._metric.code, queries.floats, floats, queries.words, words, k, ties, mask,
+                               0, n, item_parts, query_parts)
+
+    def _tile_shape(self, n_queries, n_items):
+        rows = min(n_queries, self.batch_size)
+        return rows, max(1, min(n_items, max(1024, self.block_bytes // (4 * rows))))
+
+    def _blas_tiles(self, queries, floats, norms):
+        """Yield ``(q0, q1, j0, tile)``: key tiles from float32 matrix products, one buffer reused."""
+        rows, width = self._tile_shape(queries.n, floats.shape[0])
+        buffer = np.empty(rows * width, dtype=np.float32)
+        for q0 in range(0, queries.n, rows):
+            q1 = min(q0 + rows, queries.n)
+            block = queries.floats[q0:q1]
+            for j0 in range(0, floats.shape[0], width):
+                j1 = min(j0 + width, floats.shape[0])
+                tile = buffer[:(q1 - q0) * (j1 - j0)].reshape(q1 - q0, j1 - j0)
+                np.matmul(block, floats[j0:j1].T, out=tile)
+                if self._metric.code == SQEUCLIDEAN:
+                    if q1 - q0 == 1:  # one row: no parallel region to start (costly on a busy machine)
+                        scan.squared_distance_row(tile[0], queries.sq_norms[q0], norms, j0)
+                    else:
+                        scan.squared_distance_keys(tile, queries.sq_norms[q0:q1], norms, j0)
+                yield q0, q1, j0, tile
+
+    def _numba_tiles(self, queries, floats, words):
+        """Yield ``(q0, q1, j0, tile)`` key tiles computed by the Numba kernels."""
+        n = max(floats.shape[0], words.shape[0])
+        rows, width = self._tile_shape(queries.n, n)
+        buffer = np.empty(rows * width, dtype=np.float32)
+        for q0 in range(0, queries.n, rows):
+            q1 = min(q0 + rows, queries.n)
+            part = queries.take(slice(q0, q1))
+            for j0 in range(0, n, width):
+                j1 = min(j0 + width, n)
+                tile = buffer[:(q1 - q0) * (j1 - j0)].reshape(q1 - q0, j1 - j0)
+                scan.score_tile(self._metric.code, part.floats, floats, part.words, words, j0, tile)
+                yield q0, q1, j0, tile
+
+    def _key_tiles(self, queries, rows=slice(None)):
+        floats, words, norms = self._rows(rows)
+        if self._metric.blas:
+            return self._blas_tiles(queries, floats, norms)
+        return self._numba_tiles(queries, floats, words)
+
+    def _blas_topk(self, queries, floats, norms, ties, mask, k):
+        keys, heap_ties, positions = new_heaps(queries.n, k)
+        for q0, _, j0, tile in self._blas_tiles(queries, floats, norms):
+            if tile.shape[0] == 1:
+                select_block(tile[0], j0, ties, mask, keys[q0], heap_ties[q0], positions[q0])
+            else:
+                scan.select_tile(tile, j0, ties, mask, keys, heap_ties, positions, q0)
+        if queries.n == 1:
+            heap_sort(keys[0], heap_ties[0], positions[0])
+        else:
+            merge_heaps(keys[None], heap_ties[None], positions[None])
+        return positions, keys
+
+    def threshold_positions(self, queries, key_threshold, mask=None, start=0, stop=None):
+        """Every stored position in ``[start, stop)`` whose key reaches ``key_threshold``.
+
+        Returns
+        -------
+        list of (positions, keys)
+            One pair of 1-D arrays per query, best first (ties by id).
+        """
+        stop = len(self) if stop is None else stop
+        mask = _NO_MASK if mask is None else np.ascontiguousarray(mask[start:stop])
+        found = [[] for _ in range(queries.n)]
+        for q0, q1, j0, tile in self._key_tiles(queries, slice(start, stop)):
+            counts, positions, keys = scan.threshold_tile(tile, j0, np.float32(key_threshold), mask)
+            if positions.size:
+                bounds = np.concatenate([[0], np.cumsum(counts)])
+                for r in np.flatnonzero(counts):
+                    found[q0 + r].append((positions[bounds[r]:bounds[r + 1]], keys[bounds[r]:bounds[r + 1]]))
+        ties = self._derived("ties")
+        results = []
+        for parts in found:
+            positions = np.concatenate([p for p, _ in parts]) + start if parts else np.empty(0, np.int64)
+            keys = np.concatenate([s for _, s in parts]) if parts else np.empty(0, np.float32)
+            order = np.lexsort((ties[positions], -keys))
+            results.append((positions[order], keys[order]))
+        return results
+
+    def keys_at(self, queries, positions):
+        """Keys of each query against the stored rows ``positions[i]`` (-1 = empty slot)."""
+        return scan.keys_of(self._metric.code, queries.floats, self._floats(), queries.words, self._words(),
+                            np.ascontiguousarray(positions, dtype=np.int64))
+
+    # ------------------------------------------------------------------ public search
+
+    def search(self, queries, k=10):
+        """Ids and scores of the ``k`` closest stored vectors for each query.
+
+        Parameters
+        ----------
+        queries : array-like of shape (n_q, d) or (d,)
+            Query vectors (same dtype rules as :meth:`add`); a 1-D query is one row.
         k : int, default=10
             Results per query, ``k >= 1``; clipped to ``len(self)``.
 
@@ -278,16 +428,14 @@ class ExactIndex:
         ids : ndarray of shape (n_q, min(k, len(self)))
             Ids of the best matches, best first (same dtype as :attr:`ids`).
         scores : ndarray of shape (n_q, min(k, len(self))), float32
-            Their similarities, non-increasing along each row; equal scores are ordered by
-            insertion order.
+            Similarities (non-increasing) or distances (non-decreasing) in the metric's units;
+            equal scores are ordered by id.
 
         Notes
         -----
-        Scores come from float32 BLAS, whose summation order may depend on the block shape. Two
-        stored vectors that tie in exact arithmetic can therefore differ in the last bit, and
-        their order can change with ``batch_size`` (or with the BLAS build). Exactly
-        representable data (e.g. small integers with the inner product) gives identical results
-        for every ``batch_size``.
+        BLAS metrics sum in float32, and the summation order can depend on the tile shape: two
+        stored vectors that tie in exact arithmetic can differ in the last bit. Exactly
+        representable data (e.g. small integers) gives identical results for every tile shape.
 
         Examples
         --------
@@ -298,35 +446,62 @@ class ExactIndex:
         (array([[1, 2],
                [0, 2]]), array([[2., 2.],
                [1., 1.]], dtype=float32))
+        >>> index = ExactIndex(metric="sqeuclidean")
+        >>> index.add(np.array([[0.0, 0.0], [3.0, 4.0]]), ids=[10, 20])
+        >>> index.search(np.array([3.0, 3.0]), k=2)
+        (array([[20, 10]]), array([[ 1., 18.]], dtype=float32))
         """
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"k must be an integer, got {type(k).__name__}")
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        queries = self._prepare_queries(queries)
-        k = min(int(k), len(self))
-        indices = np.empty((queries.shape[0], k), dtype=np.int64)
-        scores = np.empty((queries.shape[0], k), dtype=np.float32)
-        for start, stop, block_scores in self._score_blocks(queries):
-            indices[start:stop], scores[start:stop] = _topk_rows_kernel(block_scores, k)
-        return np.asarray(self._ids)[indices], scores
+        k = check_int(k, "k")
+        prepared = self.prepare(queries)
+        k = min(k, len(self))
+        positions, keys = self.topk_positions(prepared, k)
+        return np.asarray(self._ids)[positions], self._metric.from_key(keys)
 
-    def similarity(self, queries):
-        """Full score matrix between queries and every stored vector.
-
-        Computed block by block exactly as in :meth:`search`, so ``search`` returns the top
-        entries of this matrix.
+    def search_radius(self, queries, threshold):
+        """Every stored vector within ``threshold`` of each query, best first.
 
         Parameters
         ----------
         queries : array-like of shape (n_q, d) or (d,)
-            Finite numeric query vectors; a 1-D query is one row.
+        threshold : float
+            A similarity floor (``score >= threshold``) for similarity metrics, a distance ceiling
+            (``score <= threshold``) for distance metrics.
+
+        Returns
+        -------
+        ids : list of ndarray
+            One array per query, best first, ties by id.
+        scores : list of ndarray
+            Their scores.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> index = ExactIndex(metric="l1")
+        >>> index.add(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]]), ids=["a", "b", "c"])
+        >>> ids, scores = index.search_radius(np.array([[0.0, 1.0]]), threshold=1.0)
+        >>> ids[0].tolist(), scores[0].tolist()
+        (['a', 'b'], [1.0, 1.0])
+        """
+        threshold = check_number(threshold, "threshold")
+        prepared = self.prepare(queries)
+        key = np.float32(self._metric.to_key(threshold))
+        found = self.threshold_positions(prepared, key)
+        ids = np.asarray(self._ids)
+        return [ids[p] for p, _ in found], [self._metric.from_key(s) for _, s in found]
+
+    def similarity(self, queries):
+        """Full score matrix between queries and every stored vector, in insertion order.
+
+        Parameters
+        ----------
+        queries : array-like of shape (n_q, d) or (d,)
 
         Returns
         -------
         ndarray of shape (n_q, len(self)), float32
-            ``scores[i, j]`` is the similarity of query ``i`` and the ``j``-th stored vector
-            (in insertion order, i.e. the order of :attr:`ids`).
+            ``scores[i, j]`` is the score (similarity or distance) of query ``i`` and the ``j``-th
+            stored vector, computed exactly as in :meth:`search`.
 
         Examples
         --------
@@ -336,20 +511,22 @@ class ExactIndex:
         >>> index.similarity(np.array([[3.0, 4.0]]))
         array([[0.6, 0. ]], dtype=float32)
         """
-        queries = self._prepare_queries(queries)
-        out = np.empty((queries.shape[0], len(self)), dtype=np.float32)
-        for _ in self._score_blocks(queries, out=out):
-            pass
+        prepared = self.prepare(queries)
+        out = np.empty((prepared.n, len(self)), dtype=np.float32)
+        for q0, q1, j0, tile in self._key_tiles(prepared):
+            out[q0:q1, j0:j0 + tile.shape[1]] = self._metric.from_key(tile)
         return out
+
+    # ------------------------------------------------------------------ persistence
 
     def save(self, directory):
         """Write the index to ``directory`` (``vectors.npy``, ``ids.npy``, ``index.json``).
 
         The files are written to a temporary sibling directory, which is then renamed to
         ``directory``. An existing ``directory`` is replaced only once the new one is complete, and
-        only if it is empty or holds nothing but those three files (anything else raises
+        only if it is empty or holds nothing but those files (anything else raises
         ``FileExistsError`` rather than deleting unknown files). Missing parent directories are
-        created.
+        created. ``index.json`` records each file's size and SHA-256.
 
         Parameters
         ----------
@@ -371,53 +548,20 @@ class ExactIndex:
         """
         if self._vectors is None:
             raise ValueError("cannot save an empty index: add vectors first")
-        target = Path(os.path.abspath(os.fspath(directory)))
-        if target.exists() or target.is_symlink():
-            self._check_replaceable(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-        try:
-            _write_npy(tmp / _VECTORS_FILE, np.ascontiguousarray(self._vectors))
-            _write_npy(tmp / _IDS_FILE, np.ascontiguousarray(self._ids))
-            meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "metric": self.metric,
-                    "batch_size": self.batch_size, "n_vectors": len(self), "dim": self.dim}
-            with open(tmp / _META_FILE, "w", encoding="utf-8") as f:
-                json.dump(meta, f, indent=2)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            if target.exists() or target.is_symlink():
-                self._check_replaceable(target)
-                old = target.parent / f".{target.name}.{uuid.uuid4().hex}.old"
-                os.rename(target, old)
-                try:
-                    os.rename(tmp, target)
-                except BaseException:
-                    os.rename(old, target)
-                    raise
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-    @staticmethod
-    def _check_replaceable(target):
-        if target.is_symlink() or not target.is_dir():
-            raise FileExistsError(f"{target} exists and is not a directory; not replacing it")
-        unexpected = sorted(set(os.listdir(target)) - _INDEX_FILES)
-        if unexpected:
-            raise FileExistsError(
-                f"{target} exists and holds files an ExactIndex does not write ({', '.join(unexpected[:5])}); "
-                "not replacing it")
+        meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "metric": self.metric,
+                "batch_size": self.batch_size, "block_bytes": self.block_bytes,
+                "n_vectors": len(self), "dim": self.dim}
+        writers = {_VECTORS_FILE: lambda p: persist.write_npy(p, self.vectors),
+                   _IDS_FILE: lambda p: persist.write_npy(p, self._ids)}
+        persist.write_index_directory(directory, writers, meta, writers, "ExactIndex")
 
     @classmethod
-    def load(cls, directory, mmap=True):
+    def load(cls, directory, mmap=True, verify=True):
         """Read an index written by :meth:`save`.
 
-        Nothing is unpickled. Shapes, dtypes and ids are checked; the vectors are not re-scanned
-        for NaN (they were checked when added).
+        Nothing is unpickled. The format and version, every file's size (and with ``verify`` its
+        checksum), shapes, dtypes and ids are checked; the vectors are not re-scanned for NaN (they
+        were checked when added).
 
         Parameters
         ----------
@@ -425,6 +569,8 @@ class ExactIndex:
         mmap : bool, default=True
             Memory-map ``vectors.npy`` and ``ids.npy`` read-only instead of reading them into memory.
             A later :meth:`add` copies them into memory.
+        verify : bool, default=True
+            Compare each file's SHA-256 with the one recorded (reads every byte once).
 
         Returns
         -------
@@ -442,60 +588,53 @@ class ExactIndex:
         (3, 3, 'cosine')
         """
         directory = Path(os.fspath(directory))
-        meta_path = directory / _META_FILE
-        if not meta_path.is_file():
-            raise ValueError(f"{meta_path}: index file not found")
+        meta = persist.read_meta(directory, FORMAT_NAME, FORMAT_VERSION)
+        meta_path = directory / persist.META_FILE
         try:
-            with open(meta_path, encoding="utf-8") as f:
-                meta = json.load(f)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{meta_path}: not a readable JSON index file ({err})") from None
-        if not isinstance(meta, dict):
-            raise ValueError(f"{meta_path}: expected a JSON object, got {type(meta).__name__}")
-        if meta.get("format") != FORMAT_NAME:
-            raise ValueError(f"{meta_path}: format is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
-        version = meta.get("version")
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise ValueError(f"{meta_path}: version must be an integer, got {version!r}")
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"{meta_path}: format version {version} is newer than the supported version "
-                f"{FORMAT_VERSION}; upgrade xmodal")
-        if version < 1:
-            raise ValueError(f"{meta_path}: invalid format version {version}")
-        try:
-            index = cls(metric=meta.get("metric"), batch_size=meta.get("batch_size"))
+            index = cls(metric=meta.get("metric"), batch_size=meta.get("batch_size"),
+                        block_bytes=meta.get("block_bytes", 32 * 2**20))
         except (TypeError, ValueError) as err:
             raise ValueError(f"{meta_path}: {err}") from None
+        persist.check_files(directory, meta, (_VECTORS_FILE, _IDS_FILE), verify=verify)
+        vectors, ids = index._read_arrays(directory, _VECTORS_FILE, _IDS_FILE, mmap)
+        for key, actual in (("n_vectors", vectors.shape[0]), ("dim", vectors.shape[1])):
+            if key in meta and meta[key] != actual:
+                raise ValueError(f"{meta_path}: {key} is {meta[key]!r} but {directory / _VECTORS_FILE} says {actual}")
+        index._set_arrays(vectors, ids)
+        return index
 
-        arrays = {}
-        for name in (_VECTORS_FILE, _IDS_FILE):
-            path = directory / name
-            if not path.is_file():
-                raise ValueError(f"{path}: index file not found")
-            try:
-                arrays[name] = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-            except (OSError, ValueError, EOFError) as err:
-                raise ValueError(f"{path}: not a readable .npy file ({err})") from None
-        vectors, ids = arrays[_VECTORS_FILE], arrays[_IDS_FILE]
-        vectors_path, ids_path = directory / _VECTORS_FILE, directory / _IDS_FILE
-        if vectors.dtype != np.float32 or vectors.ndim != 2 or 0 in vectors.shape:
-            raise ValueError(
-                f"{vectors_path}: expected a non-empty 2-D float32 array, got {vectors.dtype} of shape {vectors.shape}")
+    def _read_arrays(self, directory, vectors_name, ids_name, mmap):
+        """Load and check a vectors / ids pair of ``.npy`` files."""
+        vectors_path, ids_path = directory / vectors_name, directory / ids_name
+        vectors = persist.load_npy(vectors_path, mmap)
+        ids = persist.load_npy(ids_path, mmap)
+        dtype = self._metric.dtype
+        if vectors.dtype != dtype or vectors.ndim != 2 or 0 in vectors.shape:
+            raise ValueError(f"{vectors_path}: expected a non-empty 2-D {dtype} array, got {vectors.dtype} "
+                             f"of shape {vectors.shape}")
         if not vectors.flags.c_contiguous:
             raise ValueError(f"{vectors_path}: expected a C-ordered array")
         if ids.ndim != 1 or ids.dtype.kind not in "iU" or (ids.dtype.kind == "i" and ids.dtype != np.int64):
-            raise ValueError(
-                f"{ids_path}: expected a 1-D int64 or unicode array, got {ids.dtype} of shape {ids.shape}")
+            raise ValueError(f"{ids_path}: expected a 1-D int64 or unicode array, got {ids.dtype} of shape {ids.shape}")
         if ids.shape[0] != vectors.shape[0]:
             raise ValueError(f"{ids_path}: holds {ids.shape[0]} ids but {vectors_path} has {vectors.shape[0]} rows")
-        for key, actual in (("n_vectors", vectors.shape[0]), ("dim", vectors.shape[1])):
-            if key in meta and meta[key] != actual:
-                raise ValueError(f"{meta_path}: {key} is {meta[key]!r} but {vectors_path} says {actual}")
         try:
-            _check_unique(ids)
+            check_unique(ids)
         except ValueError as err:
             raise ValueError(f"{ids_path}: {err}") from None
-        index._vectors = vectors
-        index._ids = ids
-        return index
+        return vectors, ids
+
+    def _set_arrays(self, vectors, ids):
+        """Install checked arrays as the index's content (Hamming rows padded to whole words)."""
+        self._n_bytes = vectors.shape[1]
+        self._vectors = _pad_words(vectors) if self._metric.binary and vectors.shape[1] % 8 else vectors
+        self._ids = ids
+        self._cache = {}
+
+
+def _map_positions(positions, rows):
+    """Positions into a gathered subset mapped back to stored positions (-1 stays -1)."""
+    out = np.full(positions.shape, -1, dtype=np.int64)
+    found = positions >= 0
+    out[found] = rows[positions[found]]
+    return out

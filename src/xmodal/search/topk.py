@@ -1,9 +1,14 @@
-"""Row-wise top-k selection with a deterministic tie-break, in Numba.
+"""Top-k selection with a deterministic tie-break, in Numba.
 
-Each row is scanned once while a size-``k`` heap keeps the best entries seen so far ("best" = larger
-value, then lower column index); the heap is then sorted in place. Cost per row is ``O(n_columns log k)`` at worst and close to
-``O(n_columns)`` on typical data with ``k << n_columns`` (most entries fail the single comparison
-against the heap root); there is no full sort. Rows are processed in parallel.
+A size-``k`` heap keeps the best entries seen so far: "best" means a larger key, then a smaller
+tie key (the item's id, or its rank among string ids). The heap's root is its worst entry, so a
+new entry costs one comparison unless it enters the heap. :func:`select_block` scans keys 16 at a
+time and skips a group whose maximum cannot enter, a comparison the compiler vectorises; on typical
+data with ``k << n`` almost every group is skipped. An empty heap slot holds the key
+``EMPTY_KEY`` (the most negative float32) and position -1; every real entry beats it.
+
+The exact scans (:mod:`xmodal.search.scan`), the blocked matrix-product search
+(:mod:`xmodal.search.exact`) and the LSH re-ranking all fill their heaps with these functions.
 """
 
 from __future__ import annotations
@@ -13,60 +18,119 @@ import numpy as np
 
 __all__ = ["topk_rows"]
 
+EMPTY_KEY = np.float32(np.finfo(np.float32).min)
+EMPTY_TIE = np.iinfo(np.int64).max
+_GROUP = 16
+
+
+def new_heaps(n_rows, k):
+    """``(keys, ties, positions)`` arrays of shape (n_rows, k), every slot empty."""
+    return (np.full((n_rows, k), EMPTY_KEY, dtype=np.float32),
+            np.full((n_rows, k), EMPTY_TIE, dtype=np.int64),
+            np.full((n_rows, k), -1, dtype=np.int64))
+
 
 @numba.njit(fastmath=True, cache=True)
-def _worse(values, indices, p, q):
-    """True if entry ``p`` ranks below entry ``q`` (smaller value, or equal value and higher index)."""
-    return values[p] < values[q] or (values[p] == values[q] and indices[p] > indices[q])
+def _worse(keys, ties, p, q):
+    """True if heap slot ``p`` ranks below slot ``q`` (smaller key, or equal key and larger tie)."""
+    return keys[p] < keys[q] or (keys[p] == keys[q] and ties[p] > ties[q])
 
 
 @numba.njit(fastmath=True, cache=True)
-def _sift_down(values, indices, start, size):
+def _swap(keys, ties, positions, p, q):
+    keys[p], keys[q] = keys[q], keys[p]
+    ties[p], ties[q] = ties[q], ties[p]
+    positions[p], positions[q] = positions[q], positions[p]
+
+
+@numba.njit(fastmath=True, cache=True)
+def _sift_down(keys, ties, positions, start, size):
     """Restore the heap property below ``start`` in a heap whose root is its worst entry."""
     pos = start
     while True:
         child = 2 * pos + 1
         if child >= size:
             return
-        if child + 1 < size and _worse(values, indices, child + 1, child):
+        if child + 1 < size and _worse(keys, ties, child + 1, child):
             child += 1
-        if not _worse(values, indices, child, pos):
+        if not _worse(keys, ties, child, pos):
             return
-        values[pos], values[child] = values[child], values[pos]
-        indices[pos], indices[child] = indices[child], indices[pos]
+        _swap(keys, ties, positions, pos, child)
         pos = child
 
 
 @numba.njit(fastmath=True, cache=True)
-def _select_row(row, k, out_indices, out_values):
-    """Write the ``k`` best entries of ``row`` into the outputs, best first."""
-    for j in range(k):
-        out_values[j] = row[j]
-        out_indices[j] = j
-    for start in range(k // 2 - 1, -1, -1):
-        _sift_down(out_values, out_indices, start, k)
-    for j in range(k, row.shape[0]):
-        # Columns arrive in increasing order, so an equal value never beats the current worst.
-        if row[j] > out_values[0]:
-            out_values[0] = row[j]
-            out_indices[0] = j
-            _sift_down(out_values, out_indices, 0, k)
-    # Heap sort: move the worst remaining entry to the end of the shrinking heap.
-    for end in range(k - 1, 0, -1):
-        out_values[0], out_values[end] = out_values[end], out_values[0]
-        out_indices[0], out_indices[end] = out_indices[end], out_indices[0]
-        _sift_down(out_values, out_indices, 0, end)
+def heap_offer(keys, ties, positions, key, tie, position):
+    """Put an entry into the heap if it beats the worst one held; return whether it entered."""
+    if key < keys[0] or (key == keys[0] and tie >= ties[0]):
+        return False
+    keys[0] = key
+    ties[0] = tie
+    positions[0] = position
+    _sift_down(keys, ties, positions, 0, keys.shape[0])
+    return True
+
+
+@numba.njit(fastmath=True, cache=True)
+def heap_sort(keys, ties, positions):
+    """Sort a heap in place, best entry first (empty slots last)."""
+    for end in range(keys.shape[0] - 1, 0, -1):
+        _swap(keys, ties, positions, 0, end)
+        _sift_down(keys, ties, positions, 0, end)
+
+
+@numba.njit(fastmath=True, cache=True)
+def select_block(block_keys, offset, tie_keys, mask, keys, ties, positions):
+    """Offer ``block_keys[j]`` (item at position ``offset + j``) to a heap, skipping masked items.
+
+    ``tie_keys`` is indexed by position; ``mask`` is empty (every item allowed) or a uint8 array
+    indexed by position, 0 = skip.
+    """
+    n = block_keys.shape[0]
+    use_mask = mask.shape[0] > 0
+    for g in range(0, n, _GROUP):
+        stop = min(g + _GROUP, n)
+        best = block_keys[g]
+        for j in range(g + 1, stop):
+            best = max(best, block_keys[j])
+        if best < keys[0]:
+            continue
+        for j in range(g, stop):
+            key = block_keys[j]
+            if key < keys[0]:
+                continue
+            position = offset + j
+            if use_mask and mask[position] == 0:
+                continue
+            heap_offer(keys, ties, positions, key, tie_keys[position], position)
+
+
+@numba.njit(fastmath=True, cache=True, parallel=True)
+def merge_heaps(keys, ties, positions):
+    """Merge heaps of shape (n_parts, n_rows, k) into part 0 and sort each row, best first."""
+    n_parts, n_rows, k = keys.shape
+    for i in numba.prange(n_rows):
+        for part in range(1, n_parts):
+            for e in range(k):
+                if positions[part, i, e] >= 0:
+                    heap_offer(keys[0, i], ties[0, i], positions[0, i],
+                               keys[part, i, e], ties[part, i, e], positions[part, i, e])
+        heap_sort(keys[0, i], ties[0, i], positions[0, i])
 
 
 @numba.njit(fastmath=True, cache=True, parallel=True)
 def _topk_rows_kernel(scores, k):
-    """Top-``k`` of every row of a finite, C-contiguous float32 matrix; ``1 <= k <= n_columns``."""
-    n_rows = scores.shape[0]
-    indices = np.empty((n_rows, k), dtype=np.int64)
-    values = np.empty((n_rows, k), dtype=np.float32)
+    """Top-``k`` of every row of a finite float32 matrix, ties broken by the lower column."""
+    n_rows, n_columns = scores.shape
+    columns = np.arange(n_columns)
+    no_mask = np.empty(0, dtype=np.uint8)
+    keys = np.full((n_rows, k), EMPTY_KEY, dtype=np.float32)
+    ties = np.full((n_rows, k), EMPTY_TIE, dtype=np.int64)
+    positions = np.full((n_rows, k), -1, dtype=np.int64)
     for i in numba.prange(n_rows):
-        _select_row(scores[i], k, indices[i], values[i])
-    return indices, values
+        select_block(scores[i], 0, columns, no_mask, keys[i], ties[i], positions[i])
+        heap_sort(keys[i], ties[i], positions[i])
+    return positions, keys
 
 
 def topk_rows(scores, k):
@@ -116,3 +180,30 @@ def topk_rows(scores, k):
     if not np.isfinite(scores).all():
         raise ValueError("topk_rows: scores contains NaN or infinite values")
     return _topk_rows_kernel(scores, k)
+
+
+@numba.njit(fastmath=True, cache=True, parallel=True)
+def select_candidates(positions, keys, tie_keys, mask, k):
+    """Best ``k`` of each row of candidate ``positions`` (-1 = none) with their ``keys``, best first.
+
+    Candidates that ``mask`` forbids (0) or that repeat within a row are dropped. Returns
+    ``(positions, keys)`` of shape (n_rows, k), -1 in slots left empty.
+    """
+    n_rows, width = positions.shape
+    use_mask = mask.shape[0] > 0
+    out_keys = np.full((n_rows, k), EMPTY_KEY, dtype=np.float32)
+    out_ties = np.full((n_rows, k), EMPTY_TIE, dtype=np.int64)
+    out_positions = np.full((n_rows, k), -1, dtype=np.int64)
+    for i in numba.prange(n_rows):
+        for e in range(width):
+            p = positions[i, e]
+            if p < 0 or (use_mask and mask[p] == 0):
+                continue
+            seen = False
+            for f in range(k):
+                if out_positions[i, f] == p:
+                    seen = True
+            if not seen:
+                heap_offer(out_keys[i], out_ties[i], out_positions[i], keys[i, e], tie_keys[p], p)
+        heap_sort(out_keys[i], out_ties[i], out_positions[i])
+    return out_positions, out_keys
