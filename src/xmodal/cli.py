@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from xmodal.fusion import command as fusion_command
 from xmodal.images import options as image_options
 from xmodal.projection import options as projection_options
 from xmodal.text import options as text_options
@@ -48,12 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--manifest", help="CSV with columns image,text[,label][,split]")
     source.add_argument("--features", help=".npz with image_train, text_train, image_test, text_test[, label_*]")
     _add_model_options(ev)
+    fusion_command.add_transfer_arguments(ev, source_group=source)
     ev.add_argument("--test-size", type=float, default=0.2,
                     help="test fraction when the manifest has no split column (default: %(default)s)")
     ev.add_argument("--json", metavar="OUT", help="write the figures as JSON")
     ev.add_argument("--save-embeddings", metavar="OUT.npz", help="write the test items in the common space")
     ev.add_argument("--pr-png", metavar="OUT.png",
                     help="plot precision-recall curves per direction, beside chance (needs xmodal[plot])")
+
+    fusion_command.add_classify_parser(sub)
 
     fit = sub.add_parser("fit", help="fit a pipeline on a manifest, index its items, save it to a folder",
                          epilog=FIT_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,8 +118,12 @@ def main(argv=None) -> int:
             from xmodal.demo import run_demo
 
             run_demo(out_dir=args.out, n_images=args.n_images, seed=args.seed, progress=not args.quiet)
+        elif args.command == "evaluate" and args.fit_on:
+            fusion_command.run_transfer(args)
         elif args.command == "evaluate":
             _evaluate(args)
+        elif args.command == "classify":
+            fusion_command.run_classify(args)
         elif args.command == "fit":
             _fit(args)
         elif args.command == "index":
