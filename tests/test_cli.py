@@ -56,6 +56,7 @@ def test_evaluate_manifest_end_to_end(tmp_path, capsys):
     code = main(["evaluate", "--manifest", str(m), "--n-words", "32", "--quiet", "--json", str(tmp_path / "r.json")])
     out = capsys.readouterr().out
     assert code == 0, out
+    assert "test images: 18 encoded" in out  # the image loader's outcome counts
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["counts"] == {"train images": 54, "train texts": 108, "test images": 18, "test texts": 36}
     assert report["directions"]["image->text"]["MAP"] > report["chance"]["image->text"]["MAP"]
@@ -93,11 +94,11 @@ def test_demo_runs_and_beats_chance(tmp_path):
     from xmodal.demo import run_demo
 
     lines = []
-    result = run_demo(out_dir=tmp_path, n_images=160, echo=lines.append, progress=False)
+    result = run_demo(out_dir=tmp_path, echo=lines.append, progress=False)  # the demo as users run it
     ev = result["evaluation"]
-    for direction in ("image->text", "text->image"):
-        assert ev.directions[direction]["MAP"] > 1.2 * ev.chance[direction]["MAP"], direction
+    for direction in ("image->text", "text->image"):  # measured: 2.0-2.8x (label MAP), 3.2-4.2x (pair R@10)
+        assert ev.directions[direction]["MAP"] > 1.8 * ev.chance[direction]["MAP"], direction
         reports, chance = result["pairs"]
-        assert reports[direction]["R@10"] > 3 * chance[direction]["R@10"], direction
+        assert reports[direction]["R@10"] > 2.5 * chance[direction]["R@10"], direction
     assert result["grid"].exists() and result["grid"].stat().st_size > 1000
     assert any("text -> image" in line for line in lines)

@@ -1,13 +1,15 @@
+"""Image reading: formats, odd images (alpha, palette, 16-bit, EXIF, tiny) and bad files built on the fly."""
+
 import cv2
 import numpy as np
 import pytest
 
-from xmodal.images.codebook import assign_words, fit_codebook
-from xmodal.images.descriptors import sift_descriptors
-from xmodal.images.encoder import ImageEncoder
-from xmodal.images.encodings import bovw_histogram, hellinger_l2
-from xmodal.images.global_features import hsv_histogram
 from xmodal.images.io import ImageReadError, read_image
+
+
+def _gradient(h=30, w=40):
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 6 % 256, y * 8 % 256, (x + y) * 3 % 256], axis=2).astype(np.uint8)
 
 
 def test_read_image_channels_alpha_and_depth(tmp_path):
@@ -15,17 +17,64 @@ def test_read_image_channels_alpha_and_depth(tmp_path):
     assert read_image(gray).shape == (5, 7, 3) and (read_image(gray) == 100).all()
     bgra = np.zeros((4, 4, 4), np.uint8)
     bgra[:2, :, 3] = 255  # top half opaque black, bottom half fully transparent
+    bgra[2:, :, 3] = 0
     cv2.imwrite(str(tmp_path / "a.png"), bgra)
     img = read_image(tmp_path / "a.png")
     assert (img[:2] == 0).all() and (img[2:] == 255).all()  # transparent composited on white
-    deep = np.full((3, 3), 65535, np.uint16)
+    half = bgra.copy()
+    half[:, :, 3] = 128  # half-transparent black on white -> 255 * (1 - 128/255) = 127
+    cv2.imwrite(str(tmp_path / "h.png"), half)
+    assert (read_image(tmp_path / "h.png") == 127).all()
+    deep = np.array([[65535, 1000], [0, 32768]], np.uint16)
     cv2.imwrite(str(tmp_path / "d.png"), deep)
-    assert (read_image(tmp_path / "d.png") == 255).all()
+    np.testing.assert_array_equal(read_image(tmp_path / "d.png")[:, :, 0], [[255, 4], [0, 128]])  # v * 255 / 65535
     big = np.zeros((400, 200, 3), np.uint8)
     assert read_image(big, max_side=100).shape == (100, 50, 3)
+    assert read_image(np.zeros((10, 30), np.uint8), min_side=20).shape == (20, 60, 3)
 
 
-def test_read_image_errors_name_the_file(tmp_path):
+def test_palette_and_grey_alpha_pngs(tmp_path):
+    from PIL import Image
+
+    pal = Image.new("P", (4, 2))
+    pal.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)  # index 0 red, index 1 blue
+    pal.putpixel((0, 0), 1)
+    pal.save(tmp_path / "p.png", transparency=0)  # index 0 transparent
+    img = read_image(tmp_path / "p.png")
+    assert img[0, 0].tolist() == [255, 0, 0]  # blue pixel, in BGR
+    assert (img[1] == 255).all()  # transparent red composited on white
+    Image.new("LA", (3, 3), (10, 255)).save(tmp_path / "la.png")
+    assert (read_image(tmp_path / "la.png") == 10).all()
+
+
+@pytest.mark.parametrize("ext", [".bmp", ".tif", ".webp", ".png", ".jpg"])
+def test_formats_round_trip(tmp_path, ext):
+    img = _gradient()
+    path = tmp_path / f"g{ext}"
+    assert cv2.imwrite(str(path), img)
+    out = read_image(path)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    if ext in (".bmp", ".tif", ".png"):
+        np.testing.assert_array_equal(out, img)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_matches_opencv_colour_decoder(tmp_path, orientation):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.jpg"
+    Image.fromarray(_gradient()[:, :, ::-1]).save(path, exif=exif.tobytes(), quality=95)
+    reference = cv2.imread(str(path), cv2.IMREAD_COLOR)  # OpenCV's colour decoder applies EXIF orientation
+    out = read_image(path)
+    assert out.shape == reference.shape
+    np.testing.assert_array_equal(out, reference)
+    if orientation in (5, 6, 7, 8):
+        assert out.shape[:2] == (40, 30)  # portrait after a quarter turn
+
+
+def test_bad_files_name_the_file(tmp_path):
     with pytest.raises(ImageReadError, match="nope.jpg: cannot read"):
         read_image(tmp_path / "nope.jpg")
     (tmp_path / "empty.png").write_bytes(b"")
@@ -36,73 +85,17 @@ def test_read_image_errors_name_the_file(tmp_path):
         read_image(tmp_path / "text.jpg")
     ok, data = cv2.imencode(".jpg", (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8))
     (tmp_path / "cut.jpg").write_bytes(data.tobytes()[: len(data) // 2])
-    with pytest.raises(ImageReadError, match="cut.jpg: truncated JPEG"):
+    with pytest.raises(ImageReadError, match="cut.jpg: truncated JPEG") as info:
         read_image(tmp_path / "cut.jpg")
+    assert info.value.path.endswith("cut.jpg") and info.value.kind == "unreadable"
+    ok, data = cv2.imencode(".png", _gradient())
+    (tmp_path / "cut.png").write_bytes(data.tobytes()[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="cut.png: not a readable image"):
+        read_image(tmp_path / "cut.png")
     with pytest.raises(ImageReadError, match="NaN"):
         read_image(np.full((3, 3), np.nan, np.float32))
-
-
-def test_dense_sift_grid_and_flat_images():
-    img = (np.random.default_rng(0).random((64, 80)) * 255).astype(np.uint8)
-    d = sift_descriptors(img, dense=True, step=8, sizes=(16,))
-    # centres at 8, 16, ..., up to size - 8: 7 rows x 9 columns
-    assert d.shape == (7 * 9, 128) and d.dtype == np.float32
-    flat = np.full((64, 64), 128, np.uint8)
-    assert sift_descriptors(flat, dense=False).shape == (0, 128)
-    root = sift_descriptors(img, dense=True, step=16, sizes=(16,), root=True)
-    np.testing.assert_allclose((root ** 2).sum(axis=1), 1.0, rtol=1e-5)
-
-
-def test_codebook_assignment_is_the_nearest_centre():
-    rng = np.random.default_rng(0)
-    X = rng.random((500, 16)).astype(np.float32)
-    C = fit_codebook(X, 10, seed=0)
-    brute = ((X[:, None, :] - C[None]) ** 2).sum(-1).argmin(1)
-    np.testing.assert_array_equal(assign_words(X, C, block=64), brute)
-    h = bovw_histogram(X[:50], C)
-    assert h.shape == (10,) and np.isclose(h.sum(), 1.0)
-    assert not bovw_histogram(np.zeros((0, 16), np.float32), C).any()
-    with pytest.raises(ValueError, match="only 5 descriptors"):
-        fit_codebook(X[:5], 10)
-
-
-def test_hellinger_and_hsv():
-    H = hellinger_l2(np.array([[0.25, 0.75], [0.0, 0.0]], np.float32))
-    np.testing.assert_allclose(H[0], np.sqrt([0.25, 0.75]), rtol=1e-6)
-    assert not H[1].any()
-    red = np.zeros((8, 8, 3), np.uint8)
-    red[:, :, 2] = 255
-    h = hsv_histogram(red)
-    assert h.shape == (128,) and h.max() == 1.0  # all pixels in one bin
-
-
-def test_encoder_deterministic_unit_norm_and_thread_independent(image_folder):
-    folder, names = image_folder
-    paths = [str(folder / n) for n in names]
-    a = ImageEncoder(n_words=12, n_jobs=1, seed=3).fit_transform(paths)
-    enc = ImageEncoder(n_words=12, n_jobs=2, seed=3).fit(paths)
-    b = enc.transform(paths)
-    np.testing.assert_allclose(a, b, atol=1e-6)
-    assert a.shape == (6, 12 + 128) and a.dtype == np.float32
-    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-5)
-    # same-kind images (even index: red disc) are closer to each other than to the other kind
-    sim = a @ a.T
-    assert sim[0, 2] > sim[0, 1] and sim[1, 3] > sim[1, 2]
-
-
-def test_encoder_blank_image_and_validation(image_folder):
-    folder, names = image_folder
-    paths = [str(folder / n) for n in names]
-    enc = ImageEncoder(features="sift+hsv", n_words=4).fit(paths)
-    blank = enc.transform([np.full((100, 100, 3), 200, np.uint8)])
-    assert not blank[0, :4].any() and blank[0, 4:].any()  # no keypoints: empty BoVW, colour still there
-    with pytest.raises(ValueError, match="unknown image feature 'gist'"):
-        ImageEncoder(features="dense-sift+gist").fit(paths)
-    with pytest.raises(ValueError, match="one local descriptor"):
-        ImageEncoder(features="sift+dense-sift").fit(paths)
-    with pytest.raises(ValueError, match="n_words must be a positive int"):
-        ImageEncoder(n_words=0).fit(paths)
-    with pytest.raises(TypeError, match="not a single image"):
-        ImageEncoder().fit(paths[0])
-    with pytest.raises(ImageReadError, match="missing.png"):
-        enc.transform([str(folder / "missing.png")])
+    cv2.imwrite(str(tmp_path / "dot.png"), np.zeros((1, 1, 3), np.uint8))
+    assert read_image(tmp_path / "dot.png", min_side=16).shape == (16, 16, 3)  # upscaled when allowed
+    with pytest.raises(ImageReadError, match=r"dot.png: image is 1x1 pixels, smaller than reject_below=8") as info:
+        read_image(tmp_path / "dot.png", reject_below=8)
+    assert info.value.kind == "too small"

@@ -75,3 +75,30 @@ def test_bad_queries_and_states(fitted, tmp_path):
         Pipeline(None, None).search_text("a red circle")
     with pytest.raises(ModelFileError, match="not an xmodal model directory"):
         Pipeline.load(tmp_path)
+
+
+def test_fit_leaves_out_unreadable_images_and_their_texts(tmp_path):
+    import cv2
+
+    corpus = make_shapes_corpus(n_images=30, captions_per_image=2, image_size=96, seed=4)
+    paths = []
+    for i, image in enumerate(corpus.images):
+        path = tmp_path / f"s{i}.png"
+        cv2.imwrite(str(path), image)
+        paths.append(str(path))
+    (tmp_path / "s3.png").write_bytes(b"not an image")  # image 3 and its two captions must go
+    texts = [t for caps in corpus.captions for t in caps]
+    text_image = np.repeat(np.arange(30), 2)
+    pipe = Pipeline(image_encoder=ImageEncoder("hsv", on_error="skip"))
+    with pytest.warns(UserWarning, match="1 of 30 images could not be read .* their 2 texts"):
+        pipe.fit(paths, texts, text_image, labels=corpus.labels)
+    assert pipe.skipped_images_.tolist() == [3]
+    # the same model as one fitted on the 29 readable images and their 58 texts only
+    keep = text_image != 3
+    clean = Pipeline(image_encoder=ImageEncoder("hsv")).fit(
+        [p for i, p in enumerate(paths) if i != 3], [t for t, k in zip(texts, keep) if k],
+        np.where(text_image[keep] > 3, text_image[keep] - 1, text_image[keep]),
+        labels=np.delete(np.asarray(corpus.labels), 3))
+    probe = [texts[0], texts[9], "a big red circle"]
+    np.testing.assert_allclose(pipe.embed_texts(probe), clean.embed_texts(probe), atol=1e-5)
+    np.testing.assert_allclose(pipe.embed_images(paths[:3]), clean.embed_images(paths[:3]), atol=1e-5)

@@ -37,4 +37,5 @@ def test_readme_tutorial_runs_as_written(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("1 ") and "shape" in lines[0] and len(lines) == 4
+    assert len(lines) == 4 and [line.split()[0] for line in lines[:3]] == ["1", "2", "3"]
+    assert all((tmp_path / line.split()[2]).is_file() for line in lines[:3])  # captioned or added images

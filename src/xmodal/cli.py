@@ -171,6 +171,9 @@ def _evaluate(args) -> None:
     if hasattr(projection, "best_score_"):
         print(f"projection: {described['name']}, chosen by cross-validation on train: {described['params']} "
               f"(CV MAP {projection.best_score_:.3f})")
+    report = getattr(image_encoder, "report_", None)  # outcome counts of the last encoded batch (the test split)
+    if report:
+        print("test images: " + ", ".join(f"{count} {outcome}" for outcome, count in report.items() if count))
     print(format_table(evaluation.directions, evaluation.chance))
     print(f"time: {format_timings(evaluation.timings)}")
     if args.json:

@@ -52,11 +52,11 @@ def run_demo(out_dir="xmodal-demo", n_images=400, seed=0, echo=print, progress=T
                             labels=np.array(corpus.labels)).with_random_split(0.25, seed=seed)
     echo(f"corpus: {collection.n_images} generated images, {collection.n_texts} captions, "
          f"{len(corpus.label_names)} scene types ({', '.join(corpus.label_names)})")
-    pipeline = Pipeline(image_encoder=default_image_encoder(n_words=200, seed=seed, progress=progress))
+    pipeline = Pipeline(image_encoder=default_image_encoder(seed=seed, progress=progress))
     evaluation = evaluate_pipeline(pipeline, collection)
     test = collection.subset("test")
     echo(f"fitted on {evaluation.counts['train images']} images / {evaluation.counts['train texts']} captions; "
-         f"CCA chosen by 3-fold CV: {pipeline.projection.best_params_}")
+         f"projection chosen by 3-fold CV on the training split: {pipeline.projection.best_params_}")
 
     image_index = ExactIndex(metric="cosine")
     image_index.add(evaluation.image_embeddings, ids=np.arange(test.n_images))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 
 import numpy as np
 
@@ -47,6 +48,9 @@ class Pipeline:
     ----------
     timings_ : dict of str -> float
         Seconds spent per stage in ``fit`` (``image features``, ``text features``, ``projection``).
+    skipped_images_ : ndarray of int
+        Images of ``fit`` left out because the image encoder could not read them (its
+        ``on_error="skip"``); their texts were left out too, with a warning.
 
     Examples
     --------
@@ -86,18 +90,32 @@ class Pipeline:
         start = time.perf_counter()
         X_image = self._features(self.image_encoder, images, fit=True)
         self.timings_["image features"] = time.perf_counter() - start
+        labels = None if labels is None else np.asarray(labels)[text_image]
+        texts, text_image, labels = self._drop_unread(n_images, texts, text_image, labels)
         start = time.perf_counter()
         X_text = self._features(self.text_encoder, texts, fit=True)
         self.timings_["text features"] = time.perf_counter() - start
         start = time.perf_counter()
-        kwargs = {}
-        if labels is not None:
-            kwargs["y"] = np.asarray(labels)[text_image]
+        kwargs = {} if labels is None else {"y": labels}
         if "groups" in inspect.signature(self.projection.fit).parameters:
             kwargs["groups"] = text_image
         self.projection.fit(X_image[text_image], X_text, **kwargs)
         self.timings_["projection"] = time.perf_counter() - start
         return self
+
+    def _drop_unread(self, n_images, texts, text_image, labels):
+        """Leave out the texts of images the encoder skipped (``on_error="skip"``); renumber the rest."""
+        kept = getattr(self.image_encoder, "kept_", None)
+        self.skipped_images_ = np.setdiff1d(np.arange(n_images), kept if kept is not None else np.arange(n_images))
+        if not self.skipped_images_.size:
+            return texts, text_image, labels
+        row = np.full(n_images, -1)
+        row[kept] = np.arange(len(kept))
+        with_image = row[text_image] >= 0
+        warnings.warn(f"{self.skipped_images_.size} of {n_images} images could not be read and were left out "
+                      f"with their {int((~with_image).sum())} texts (skipped_images_ lists them)", stacklevel=3)
+        texts = texts[with_image] if isinstance(texts, np.ndarray) else [t for t, w in zip(texts, with_image) if w]
+        return texts, row[text_image[with_image]], None if labels is None else labels[with_image]
 
     @staticmethod
     def _features(encoder, items, fit):

@@ -86,8 +86,13 @@ def _encoders(args, path):
 
 
 def _print_warnings(caught) -> None:
+    """Each distinct warning a run raised (library deprecations left out), as ``warning: ...`` on stderr."""
+    seen = set()
     for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+        message = str(warning.message)
+        if not issubclass(warning.category, (DeprecationWarning, FutureWarning)) and message not in seen:
+            seen.add(message)
+            print(f"warning: {message}", file=sys.stderr)
 
 
 # -- classify ------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ same few pieces, collected in this module so that they behave identically everyw
 - whitening of a symmetric positive semi-definite matrix with floored eigenvalues
   (:func:`eigh_descending`, :func:`whitening_factor`, :func:`inverse_sqrt_psd`) and the
   matching numerical rank (:func:`numerical_rank`);
-- deterministic sign fixing of fitted directions (:func:`sign_flips`).
+- deterministic sign fixing of fitted directions (:func:`sign_flips`);
+- the symmetric-definite generalised eigenproblem ``A w = lambda B w`` (:func:`generalized_eigh`).
 
 Dense inputs are returned as C-ordered ``float64`` arrays and sparse inputs as ``float64``
 CSR matrices; nothing here ever densifies an ``n x d`` sparse matrix.
@@ -24,6 +25,7 @@ from scipy import linalg
 __all__ = [
     "check_view",
     "check_paired_views",
+    "check_labels",
     "column_mean",
     "centred_dot",
     "centred_transpose_dot",
@@ -34,6 +36,7 @@ __all__ = [
     "inverse_sqrt_psd",
     "numerical_rank",
     "sign_flips",
+    "generalized_eigh",
 ]
 
 
@@ -164,6 +167,37 @@ def check_paired_views(X_image, X_text, *, min_rows=2):
             f"got {X_image.shape[0]}."
         )
     return X_image, X_text
+
+
+def check_labels(y, n_pairs):
+    """Validate class labels, one per image-text pair; None passes through.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_pairs,) or None
+    n_pairs : int
+
+    Returns
+    -------
+    y : ndarray of shape (n_pairs,) or None
+
+    Raises
+    ------
+    ValueError
+        If ``y`` does not hold exactly one label per pair.
+
+    Examples
+    --------
+    >>> from xmodal.projection._base import check_labels
+    >>> check_labels(["a", "b"], 2)
+    array(['a', 'b'], dtype='<U1')
+    """
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.shape != (n_pairs,):
+        raise ValueError(f"y must hold one label per image-text pair ({n_pairs}), got shape {y.shape}.")
+    return y
 
 
 def column_mean(X):
@@ -496,3 +530,60 @@ def sign_flips(weights):
     rows = np.argmax(np.abs(weights), axis=0)
     pivots = weights[rows, np.arange(weights.shape[1])]
     return np.where(pivots < 0.0, -1.0, 1.0)
+
+
+def generalized_eigh(A, B, n_components, *, largest=True):
+    """Leading solutions of the symmetric-definite generalised eigenproblem ``A w = lambda B w``.
+
+    Both matrices are symmetrised (``(M + M') / 2``) and passed to ``scipy.linalg.eigh(A, B)``,
+    which reduces the problem by a Cholesky factor of ``B`` (``B`` must be positive definite:
+    add the ridge before calling). The product ``inv(B) A`` is never formed: it is not
+    symmetric, and handing it to ``eigh`` (as some libraries do) silently gives wrong answers.
+
+    Parameters
+    ----------
+    A : ndarray of shape (p, p)
+        Symmetric.
+    B : ndarray of shape (p, p)
+        Symmetric positive definite.
+    n_components : int
+        Number of eigenpairs, at most ``p``.
+    largest : bool, default=True
+        The largest eigenvalues (descending) if True, the smallest (ascending) otherwise.
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (n_components,)
+    eigenvectors : ndarray of shape (p, n_components)
+        ``B``-orthonormal: ``W' B W = I``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or ``B`` is not positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import generalized_eigh
+    >>> values, vectors = generalized_eigh(np.diag([2.0, 6.0]), np.diag([1.0, 2.0]), 1)
+    >>> values, np.abs(vectors)
+    (array([3.]), array([[0.        ],
+           [0.70710678]]))
+    """
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape != B.shape:
+        raise ValueError(f"A and B must be square matrices of one shape, got {A.shape} and {B.shape}.")
+    p = A.shape[0]
+    if not 1 <= n_components <= p:
+        raise ValueError(f"n_components must be in 1..{p}, got {n_components}.")
+    subset = (p - n_components, p - 1) if largest else (0, n_components - 1)
+    try:
+        values, vectors = linalg.eigh((A + A.T) / 2.0, (B + B.T) / 2.0, subset_by_index=subset,
+                                      check_finite=False)
+    except linalg.LinAlgError as error:
+        raise ValueError(f"B is not positive definite ({error}); increase the regularisation.") from None
+    if largest:
+        values, vectors = values[::-1], vectors[:, ::-1]
+    return values, vectors

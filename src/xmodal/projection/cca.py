@@ -21,6 +21,7 @@ from ._base import (
     sign_flips,
     whitening_factor,
 )
+from ._components import check_correlation_power
 
 __all__ = ["CCA"]
 
@@ -234,15 +235,26 @@ class CCA(BaseEstimator):
         self.text_lambda_ = solution.text_lambda
         return solution.image_scores, solution.text_scores
 
-    def _project(self, X, modality):
+    @property
+    def component_weights_(self):
+        """The canonical correlations, the weights raised to ``correlation_power`` in the common space."""
         check_is_fitted(self)
-        _check_correlation_power(self.correlation_power)
+        return self.correlations_
+
+    def _unweighted(self, X, modality):
+        """``(X - mean) @ weights`` for one modality, float64, before correlation weighting."""
+        check_is_fitted(self)
         if modality == "image":
             mean, weights = self.image_mean_, self.image_weights_
         else:
             mean, weights = self.text_mean_, self.text_weights_
         X = check_view(X, "X", n_features=weights.shape[0], feature_label=f"{modality} features")
-        projection = centred_dot(X, mean, weights)
+        return centred_dot(X, mean, weights)
+
+    def _project(self, X, modality):
+        check_is_fitted(self)
+        check_correlation_power(self.correlation_power)
+        projection = self._unweighted(X, modality)
         projection *= self.correlations_ ** float(self.correlation_power)
         return projection.astype(np.float32)
 
@@ -252,11 +264,6 @@ class CCA(BaseEstimator):
 
 def _is_real_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-
-
-def _check_correlation_power(value):
-    if not _is_real_number(value) or value < 0:
-        raise ValueError(f"correlation_power must be a finite number >= 0, got {value!r}.")
 
 
 def _check_parameters(estimator):
@@ -270,7 +277,7 @@ def _check_parameters(estimator):
         value = getattr(estimator, name)
         if not _is_real_number(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
-    _check_correlation_power(estimator.correlation_power)
+    check_correlation_power(estimator.correlation_power)
     floor = estimator.eigenvalue_floor
     if not _is_real_number(floor) or not 0 < floor < 1:
         raise ValueError(f"eigenvalue_floor must be a number in (0, 1), got {floor!r}.")
@@ -401,11 +408,15 @@ def _solve_cca(
     eigenvalue_floor,
     solver_image="auto",
     solver_text="auto",
+    cross=None,
 ):
     """Closed-form regularised CCA on validated views.
 
     ``solver_image`` / ``solver_text`` choose "primal" (whiten the d x d covariance),
     "dual" (work in the span of the centred rows) or "auto" (dual when d > n).
+    ``cross``, if given, replaces the whitened cross covariance: a function of the two
+    whitened views (``_WhitenedView``) returning the (r_image, r_text) matrix whose singular
+    vectors are the directions (used by Gram alignment with a target kernel).
     """
     for name, solver in (("solver_image", solver_image), ("solver_text", solver_text)):
         if solver not in _SOLVERS:
@@ -424,7 +435,10 @@ def _solve_cca(
             f"{image.rank}, X_text has rank {text.rank})."
         )
 
-    cross = _whitened_cross_covariance(image, text, n_samples)
+    if cross is None:
+        cross = _whitened_cross_covariance(image, text, n_samples)
+    else:
+        cross = cross(image, text)
     try:
         left, singular_values, right_t = linalg.svd(cross, full_matrices=False, check_finite=False)
     except linalg.LinAlgError:
