@@ -3,8 +3,11 @@
 Every projection (linear CCA here; kernel CCA and supervised variants later) needs the
 same few pieces, collected in this module so that they behave identically everywhere:
 
-- input validation of one view (:func:`check_view`) or of a pair of views whose rows are
-  image-text pairs (:func:`check_paired_views`);
+- the constructor of every estimator (:func:`store_init_params`);
+- input validation of one view (:func:`check_view`), of a pair of views whose rows are
+  image-text pairs (:func:`check_paired_views`) and of class labels (:func:`check_labels`,
+  :func:`require_labels`);
+- rows scaled to unit norm, for cosine similarity (:func:`unit_rows`);
 - centred products computed without densifying sparse input (:func:`column_mean`,
   :func:`centred_dot`, :func:`centred_transpose_dot`, :func:`centred_cross_product`,
   :func:`centred_gram`);
@@ -23,9 +26,12 @@ import scipy.sparse as sp
 from scipy import linalg
 
 __all__ = [
+    "store_init_params",
     "check_view",
     "check_paired_views",
     "check_labels",
+    "require_labels",
+    "unit_rows",
     "column_mean",
     "centred_dot",
     "centred_transpose_dot",
@@ -38,6 +44,34 @@ __all__ = [
     "sign_flips",
     "generalized_eigh",
 ]
+
+
+def store_init_params(estimator, params):
+    """Store every ``__init__`` argument as the attribute of the same name, unchanged.
+
+    The scikit-learn constructor convention (no validation, no conversion), written once:
+    an estimator's ``__init__`` calls ``store_init_params(self, locals())``. Its explicit
+    signature stays the list of parameters that ``get_params`` and ``clone`` read.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The object being constructed.
+    params : dict
+        ``locals()`` at the start of ``__init__`` (``self`` and ``__class__`` are skipped).
+
+    Examples
+    --------
+    >>> from xmodal.projection._base import store_init_params
+    >>> class Model:
+    ...     def __init__(self, alpha=1.0, seed=0):
+    ...         store_init_params(self, locals())
+    >>> vars(Model(alpha=0.5))
+    {'alpha': 0.5, 'seed': 0}
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def check_view(X, name="X", *, n_features=None, min_rows=1, feature_label="features"):
@@ -198,6 +232,54 @@ def check_labels(y, n_pairs):
     if y.shape != (n_pairs,):
         raise ValueError(f"y must hold one label per image-text pair ({n_pairs}), got shape {y.shape}.")
     return y
+
+
+def require_labels(y, n_pairs, estimator_name):
+    """Validate the labels of a supervised estimator: present, one per pair, at least two classes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_pairs,) or None
+    n_pairs : int
+    estimator_name : str
+        Named in the error messages.
+
+    Returns
+    -------
+    y : ndarray of shape (n_pairs,)
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is None, does not hold one label per pair, or has a single class.
+
+    Examples
+    --------
+    >>> from xmodal.projection._base import require_labels
+    >>> require_labels([0, 1, 1], 3, "Model")
+    array([0, 1, 1])
+    """
+    y = check_labels(y, n_pairs)
+    if y is None:
+        raise ValueError(f"{estimator_name} is supervised: fit needs class labels y (one per image-text pair).")
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"{estimator_name} needs at least 2 classes in y, got {len(np.unique(y))}.")
+    return y
+
+
+def unit_rows(Z):
+    """``Z`` with every non-zero row divided by its Euclidean norm (zero rows stay zero).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection._base import unit_rows
+    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    array([[0.6, 0.8],
+           [0. , 0. ]])
+    """
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z / np.where(norms > 0, norms, 1.0)
 
 
 def column_mean(X):

@@ -13,15 +13,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import check_paired_views
+from ._base import check_paired_views, store_init_params
 from .cca import CCA
 from .gram_alignment import GramAlignment
 from .kernel_cca import KernelCCA
 from .kernels import default_gamma
 from .mmd import MMDAlignment
-from .selection import CCACV, ProjectionSearchCV
+from .selection import CCACV, ProjectionSearchCV, RefittedProjectionMixin
 from .semantic import SemanticCorrelationMatching, SemanticMatching
 from .three_view import ThreeViewCCA
 
@@ -110,7 +109,7 @@ def candidate_grid(method, X_image, X_text, labelled, seed=0):
     raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
 
 
-class AutoProjection(BaseEstimator):
+class AutoProjection(RefittedProjectionMixin, BaseEstimator):
     """A projection chosen by name, or automatically, with hyper-parameters set by cross-validation.
 
     ``method="auto"`` (the default projection of :class:`~xmodal.pipeline.Pipeline`): without
@@ -158,9 +157,7 @@ class AutoProjection(BaseEstimator):
     """
 
     def __init__(self, method="auto", cv=3, seed=0):
-        self.method = method
-        self.cv = cv
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None, groups=None):
         """Cross-validate the candidates on these rows and refit the best; returns self.
@@ -191,13 +188,3 @@ class AutoProjection(BaseEstimator):
         self.cv_results_ = search.cv_results_
         self.estimator_ = search.estimator_
         return self
-
-    def transform_image(self, X):
-        """Project image features with the chosen projection, float32 (n, k)."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform_image(X)
-
-    def transform_text(self, X):
-        """Project text features with the chosen projection, float32 (n, k)."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform_text(X)

@@ -19,6 +19,7 @@ from ._base import (
     eigh_descending,
     numerical_rank,
     sign_flips,
+    store_init_params,
     whitening_factor,
 )
 from ._components import check_correlation_power
@@ -131,11 +132,7 @@ class CCA(BaseEstimator):
         correlation_power=0.0,
         eigenvalue_floor=1e-10,
     ):
-        self.n_components = n_components
-        self.reg_image = reg_image
-        self.reg_text = reg_text
-        self.correlation_power = correlation_power
-        self.eigenvalue_floor = eigenvalue_floor
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the canonical directions to paired training data.

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import check_view, eigh_descending, numerical_rank
+from ._base import check_view, eigh_descending, numerical_rank, store_init_params
 from .kernels import KERNELS, check_kernel_input, default_gamma, kernel_matrix
 
 __all__ = ["KernelFeatureMap"]
@@ -80,13 +80,7 @@ class KernelFeatureMap(BaseEstimator):
 
     def __init__(self, kernel="rbf", gamma=None, degree=2, coef0=1.0, n_landmarks=1000, eigenvalue_floor=1e-10,
                  seed=0):
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X, y=None):
         """Choose landmarks and the kernel width, and compute the map; returns self."""

@@ -7,16 +7,16 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._base import check_labels, check_paired_views
-from ._components import WeightedComponentsMixin
-from .cca import _check_parameters, _solve_cca
+from ._base import store_init_params
+from ._kernel_components import KernelComponentsMixin, class_indicators
 from .feature_maps import KernelFeatureMap, fit_view_maps
-from .kernel_cca import orient_components
 
 __all__ = ["GramAlignment"]
 
+_TARGET_WEIGHTS = ("label_weight", "kernel_weight")
 
-class GramAlignment(WeightedComponentsMixin, BaseEstimator):
+
+class GramAlignment(KernelComponentsMixin, BaseEstimator):
     r"""Projections whose cross-modal Gram matrix agrees with a target kernel (centred alignment / HSIC).
 
     Retrieval ranks texts for an image (and images for a text) by the entries of the
@@ -106,22 +106,7 @@ class GramAlignment(WeightedComponentsMixin, BaseEstimator):
                  kernel_image="linear", kernel_text="linear", gamma_image=None, gamma_text=None, degree=2, coef0=1.0,
                  reg_image=0.1, reg_text=0.1, correlation_power=0.0, n_landmarks=1000, eigenvalue_floor=1e-10,
                  seed=0):
-        self.n_components = n_components
-        self.label_weight = label_weight
-        self.kernel_weight = kernel_weight
-        self.target_kernel = target_kernel
-        self.kernel_image = kernel_image
-        self.kernel_text = kernel_text
-        self.gamma_image = gamma_image
-        self.gamma_text = gamma_text
-        self.degree = degree
-        self.coef0 = coef0
-        self.reg_image = reg_image
-        self.reg_text = reg_text
-        self.correlation_power = correlation_power
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the feature maps and the aligned directions; returns self.
@@ -132,20 +117,8 @@ class GramAlignment(WeightedComponentsMixin, BaseEstimator):
         y : array-like of shape (n_pairs,) or None
             Class labels, needed when ``label_weight > 0``.
         """
-        _check_parameters(self)
-        weights = {}
-        for name in ("label_weight", "kernel_weight"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value <= 1:
-                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}.")
-            weights[name] = float(value)
-        if weights["label_weight"] + weights["kernel_weight"] > 1:
-            raise ValueError(f"label_weight + kernel_weight must be at most 1, got "
-                             f"{weights['label_weight'] + weights['kernel_weight']}.")
-        X_image, X_text = check_paired_views(X_image, X_text)
-        y = check_labels(y, X_image.shape[0])
-        if y is None and weights["label_weight"] > 0:
-            raise ValueError("label_weight > 0 needs class labels: pass y to fit (or set label_weight=0).")
+        X_image, X_text, y = self._check_fit_input(X_image, X_text, y)
+        weights = {name: float(getattr(self, name)) for name in _TARGET_WEIGHTS}
         Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
         factors = self._target_factors(X_image, X_text, y, weights)
         identity_weight = 1.0 - weights["label_weight"] - weights["kernel_weight"]
@@ -157,26 +130,32 @@ class GramAlignment(WeightedComponentsMixin, BaseEstimator):
                 product += weight * (centred_i.T @ F) @ (F.T @ centred_t)
             return image.factor.T @ product @ text.factor / (len(Phi_image) - 1)
 
-        solution = _solve_cca(Phi_image, Phi_text, n_components=self.n_components, reg_image=float(self.reg_image),
-                              reg_text=float(self.reg_text), eigenvalue_floor=float(self.eigenvalue_floor),
-                              solver_image="primal", solver_text="primal", cross=cross)
-        _, self.image_weights_, self.text_weights_ = orient_components(
-            solution.image_scores, solution.image_weights, solution.text_weights)
-        self.image_mean_, self.text_mean_ = solution.image_mean, solution.text_mean
-        self.alignments_ = solution.correlations
+        self.alignments_ = self._solve_cca_on_maps(Phi_image, Phi_text, cross=cross)
         self.component_weights_ = self.alignments_
-        self.n_components_ = len(self.alignments_)
         return self
+
+    def _check_params(self):
+        super()._check_params()
+        for name in _TARGET_WEIGHTS:
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}.")
+        total = float(self.label_weight) + float(self.kernel_weight)
+        if total > 1:
+            raise ValueError(f"label_weight + kernel_weight must be at most 1, got {total}.")
+
+    def _check_labels(self, y, n_pairs):
+        y = super()._check_labels(y, n_pairs)
+        if y is None and float(self.label_weight) > 0:
+            raise ValueError("label_weight > 0 needs class labels: pass y to fit (or set label_weight=0).")
+        return y
 
     def _target_factors(self, X_image, X_text, y, weights):
         """``[(weight, F)]`` with ``K_target part = weight * F F'`` (largest eigenvalue of ``F F'`` is 1)."""
         factors = []
         if weights["label_weight"] > 0:
-            classes, index = np.unique(y, return_inverse=True)
-            counts = np.bincount(index).astype(np.float64)
-            onehot = np.zeros((len(y), len(classes)))
-            onehot[np.arange(len(y)), index] = 1.0 / np.sqrt(counts[index])
-            factors.append((weights["label_weight"], onehot))
+            _, indicators, counts = class_indicators(y)
+            factors.append((weights["label_weight"], indicators / np.sqrt(counts)))
         if weights["kernel_weight"] > 0:
             for X in (X_image, X_text):
                 F = KernelFeatureMap(self.target_kernel, n_landmarks=self.n_landmarks,

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from sklearn.base import BaseEstimator
 
-from ._base import check_paired_views, sign_flips
-from ._components import WeightedComponentsMixin
-from .cca import _check_parameters, _solve_cca
+from ._base import store_init_params
+from ._kernel_components import KernelComponentsMixin, orient_components
 from .feature_maps import fit_view_maps
 
 __all__ = ["KernelCCA", "orient_components"]
 
 
-def orient_components(image_scores, *paired):
-    """Deterministic signs from the training image scores, applied to ``image_scores`` and ``paired``.
-
-    The sign of each component makes its largest-magnitude training image score positive. It
-    depends only on the fitted function, not on the basis a solver happened to return, so the
-    same data in another row order (or another feature-map basis) gives the same signs.
-
-    Returns
-    -------
-    flipped : list of ndarray
-        ``image_scores`` and every array of ``paired``, columns multiplied by the signs.
-    """
-    signs = sign_flips(image_scores)
-    return [array * signs for array in (image_scores, *paired)]
-
-
-class KernelCCA(WeightedComponentsMixin, BaseEstimator):
+class KernelCCA(KernelComponentsMixin, BaseEstimator):
     """Regularised kernel canonical correlation analysis with out-of-sample projection.
 
     Each modality is mapped by a :class:`~xmodal.projection.feature_maps.KernelFeatureMap`
@@ -94,32 +77,15 @@ class KernelCCA(WeightedComponentsMixin, BaseEstimator):
     def __init__(self, n_components=None, kernel_image="rbf", kernel_text="rbf", gamma_image=None, gamma_text=None,
                  degree=2, coef0=1.0, reg_image=0.1, reg_text=0.1, correlation_power=0.0, n_landmarks=1000,
                  eigenvalue_floor=1e-10, seed=0):
-        self.n_components = n_components
-        self.kernel_image = kernel_image
-        self.kernel_text = kernel_text
-        self.gamma_image = gamma_image
-        self.gamma_text = gamma_text
-        self.degree = degree
-        self.coef0 = coef0
-        self.reg_image = reg_image
-        self.reg_text = reg_text
-        self.correlation_power = correlation_power
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the feature maps and the canonical directions; ``y`` is ignored. Returns self."""
-        _check_parameters(self)
-        X_image, X_text = check_paired_views(X_image, X_text)
+        X_image, X_text, _ = self._check_fit_input(X_image, X_text, y)
         Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
-        solution = _solve_cca(Phi_image, Phi_text, n_components=self.n_components, reg_image=float(self.reg_image),
-                              reg_text=float(self.reg_text), eigenvalue_floor=float(self.eigenvalue_floor),
-                              solver_image="primal", solver_text="primal")
-        _, self.image_weights_, self.text_weights_ = orient_components(
-            solution.image_scores, solution.image_weights, solution.text_weights)
-        self.image_mean_, self.text_mean_ = solution.image_mean, solution.text_mean
-        self.correlations_ = solution.correlations
+        self.correlations_ = self._solve_cca_on_maps(Phi_image, Phi_text)
         self.component_weights_ = self.correlations_
-        self.n_components_ = len(self.correlations_)
         return self
+
+    def _check_labels(self, y, n_pairs):
+        return None  # unsupervised: y is ignored

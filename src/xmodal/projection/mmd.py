@@ -7,11 +7,9 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._base import check_labels, check_paired_views, generalized_eigh
-from ._components import WeightedComponentsMixin
-from .cca import _check_parameters
+from ._base import store_init_params
+from ._kernel_components import KernelComponentsMixin, class_indicators, ridged_block_diagonal
 from .feature_maps import fit_view_maps
-from .kernel_cca import orient_components
 from .kernels import default_gamma, kernel_matrix
 
 __all__ = ["MMDAlignment", "mmd_squared", "class_mean_gaps"]
@@ -60,15 +58,13 @@ def class_mean_gaps(Phi_image, Phi_text, y):
     gaps : ndarray of shape (p + q, n_classes)
     weights : ndarray of shape (n_classes,)
     """
-    classes, index = np.unique(y, return_inverse=True)
-    counts = np.bincount(index).astype(np.float64)
-    onehot = np.zeros((len(y), len(classes)))
-    onehot[np.arange(len(y)), index] = 1.0 / counts[index]
-    gaps = np.vstack([Phi_image.T @ onehot, -(Phi_text.T @ onehot)])
+    _, indicators, counts = class_indicators(y)
+    class_means = indicators / counts
+    gaps = np.vstack([Phi_image.T @ class_means, -(Phi_text.T @ class_means)])
     return gaps, counts / len(y)
 
 
-class MMDAlignment(WeightedComponentsMixin, BaseEstimator):
+class MMDAlignment(KernelComponentsMixin, BaseEstimator):
     """Projections of both modalities that make them indistinguishable by kernel MMD, pairs kept close.
 
     Each modality is mapped by a centred kernel feature map (``Phi_i``, ``Phi_t``: exact or
@@ -142,20 +138,7 @@ class MMDAlignment(WeightedComponentsMixin, BaseEstimator):
     def __init__(self, n_components=None, mmd_weight=1.0, kernel_image="linear", kernel_text="linear",
                  gamma_image=None, gamma_text=None, degree=2, coef0=1.0, reg_image=0.1, reg_text=0.1,
                  correlation_power=0.0, n_landmarks=1000, eigenvalue_floor=1e-10, seed=0):
-        self.n_components = n_components
-        self.mmd_weight = mmd_weight
-        self.kernel_image = kernel_image
-        self.kernel_text = kernel_text
-        self.gamma_image = gamma_image
-        self.gamma_text = gamma_text
-        self.degree = degree
-        self.coef0 = coef0
-        self.reg_image = reg_image
-        self.reg_text = reg_text
-        self.correlation_power = correlation_power
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the feature maps and solve the generalised eigenproblem; returns self.
@@ -166,26 +149,19 @@ class MMDAlignment(WeightedComponentsMixin, BaseEstimator):
         y : array-like of shape (n_pairs,) or None
             Class labels; with them the class-conditional MMD term is added.
         """
-        _check_parameters(self)
+        X_image, X_text, y = self._check_fit_input(X_image, X_text, y)
+        Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
+        M, B = self.objective_matrices(Phi_image, Phi_text, y)
+        nu, _ = self._solve_stacked_eigenproblem(M, B, Phi_image, Phi_text, largest=False)
+        self.eigenvalues_ = nu
+        self.component_weights_ = np.clip(1.0 - nu, 0.0, None)
+        return self
+
+    def _check_params(self):
+        super()._check_params()
         if (not isinstance(self.mmd_weight, numbers.Real) or isinstance(self.mmd_weight, bool)
                 or not np.isfinite(self.mmd_weight) or self.mmd_weight < 0):
             raise ValueError(f"mmd_weight must be a finite number >= 0, got {self.mmd_weight!r}.")
-        X_image, X_text = check_paired_views(X_image, X_text)
-        y = check_labels(y, X_image.shape[0])
-        Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
-        M, B = self.objective_matrices(Phi_image, Phi_text, y)
-        p, q = Phi_image.shape[1], Phi_text.shape[1]
-        k = min(p, q) if self.n_components is None else self.n_components
-        if k > min(p, q):
-            raise ValueError(f"n_components={k} is too large: the maximum for this data is {min(p, q)} "
-                             f"(the smaller feature-map rank: image {p}, text {q}).")
-        nu, W = generalized_eigh(M, B, k, largest=False)
-        _, self.image_weights_, self.text_weights_ = orient_components(Phi_image @ W[:p], W[:p], W[p:])
-        self.image_mean_, self.text_mean_ = np.zeros(p), np.zeros(q)  # the maps are centred already
-        self.eigenvalues_ = nu
-        self.component_weights_ = np.clip(1.0 - nu, 0.0, None)
-        self.n_components_ = k
-        return self
 
     def objective_matrices(self, Phi_image, Phi_text, y=None):
         """The symmetric objective ``M`` and the constraint ``B`` for centred feature-map coordinates.
@@ -194,16 +170,11 @@ class MMDAlignment(WeightedComponentsMixin, BaseEstimator):
         -------
         M, B : ndarray of shape (p + q, p + q)
         """
-        n, p = Phi_image.shape
         stacked = np.hstack([Phi_image, -Phi_text])
-        M = stacked.T @ stacked / n
-        B = np.zeros_like(M)
-        for block, reg in ((slice(0, p), self.reg_image), (slice(p, None), self.reg_text)):
-            cov = M[block, block]
-            B[block, block] = cov + float(reg) * np.trace(cov) / cov.shape[0] * np.eye(cov.shape[0])
+        M = stacked.T @ stacked / len(stacked)
+        B = ridged_block_diagonal(M, (Phi_image.shape[1], Phi_text.shape[1]), (self.reg_image, self.reg_text),
+                                  self.eigenvalue_floor)
         if y is not None and self.mmd_weight > 0:
             gaps, weights = class_mean_gaps(Phi_image, Phi_text, y)
             M += float(self.mmd_weight) * (gaps * weights) @ gaps.T
-        floor = float(self.eigenvalue_floor) * np.trace(B) / B.shape[0]
-        B[np.diag_indices_from(B)] += floor  # keeps B definite when reg = 0 on a rank-deficient map
         return M, B

@@ -17,14 +17,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from xmodal.projection._base import store_init_params, unit_rows
 from xmodal.projection.cca import CCA
 
 __all__ = ["crossmodal_map", "group_folds", "cross_validate_projections", "ProjectionSearchCV", "CCACV"]
-
-
-def _unit_rows(Z):
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z / np.where(norms > 0, norms, 1.0)
 
 
 def crossmodal_map(Z_image, Z_text, relevant) -> float:
@@ -40,7 +36,7 @@ def crossmodal_map(Z_image, Z_text, relevant) -> float:
     """
     from xmodal.evaluation.metrics import mean_average_precision
 
-    scores = _unit_rows(Z_image) @ _unit_rows(Z_text).T
+    scores = unit_rows(Z_image) @ unit_rows(Z_text).T
     return 0.5 * (mean_average_precision(scores, relevant) + mean_average_precision(scores.T, relevant.T))
 
 
@@ -173,7 +169,21 @@ def _refit_best(candidates, best, X_image, X_text, y):
     return estimator
 
 
-class ProjectionSearchCV(BaseEstimator):
+class RefittedProjectionMixin:
+    """``transform_image`` / ``transform_text`` of a search: those of the projection it refitted, ``estimator_``."""
+
+    def transform_image(self, X):
+        """Project image features with the chosen projection, float32 (n, k)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.transform_image(X)
+
+    def transform_text(self, X):
+        """Project text features with the chosen projection, float32 (n, k)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.transform_text(X)
+
+
+class ProjectionSearchCV(RefittedProjectionMixin, BaseEstimator):
     """The best of several candidate projections, chosen by cross-validated retrieval MAP.
 
     Every candidate is scored on the same folds by :func:`cross_validate_projections` (with
@@ -216,11 +226,7 @@ class ProjectionSearchCV(BaseEstimator):
     """
 
     def __init__(self, candidates, n_components=(None,), powers=(None,), cv=3, seed=0):
-        self.candidates = candidates
-        self.n_components = n_components
-        self.powers = powers
-        self.cv = cv
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None, groups=None):
         """Score every candidate by cross-validation, then refit the best on all rows; returns self."""
@@ -245,16 +251,6 @@ class ProjectionSearchCV(BaseEstimator):
         self.best_params_ = {"method": self.chosen_, **params}
         return self
 
-    def transform_image(self, X):
-        """Project image features with the chosen projection."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform_image(X)
-
-    def transform_text(self, X):
-        """Project text features with the chosen projection."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform_text(X)
-
 
 def _changed_params(estimator):
     """Parameters of ``estimator`` that differ from its class defaults."""
@@ -263,7 +259,7 @@ def _changed_params(estimator):
             if name not in defaults or defaults[name] != value}
 
 
-class CCACV(BaseEstimator):
+class CCACV(RefittedProjectionMixin, BaseEstimator):
     """Regularised CCA with its hyper-parameters chosen by cross-validated retrieval MAP.
 
     Rows are image-text pairs; ``groups`` says which rows share an image (several captions), so a
@@ -312,11 +308,7 @@ class CCACV(BaseEstimator):
 
     def __init__(self, regs=(1e-3, 1e-2, 0.1, 1.0), n_components=(8, 16, 32, 64, 128), powers=(0.0, 1.0, 2.0, 4.0),
                  cv=3, seed=0):
-        self.regs = regs
-        self.n_components = n_components
-        self.powers = powers
-        self.cv = cv
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None, groups=None):
         """Choose the setting by cross-validation, then refit on all rows.
@@ -345,16 +337,6 @@ class CCACV(BaseEstimator):
         self.best_params_ = {"reg": self.regs[best["candidate"]], "n_components": self.estimator_.n_components_,
                              "correlation_power": best["correlation_power"]}
         return self
-
-    def transform_image(self, X):
-        """Project image features into the common space (see :meth:`CCA.transform_image`)."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform_image(X)
-
-    def transform_text(self, X):
-        """Project text features into the common space (see :meth:`CCA.transform_text`)."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform_text(X)
 
 
 def cca_candidates(regs):

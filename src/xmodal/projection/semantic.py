@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import check_labels, check_paired_views
+from ._base import check_paired_views, require_labels, store_init_params, unit_rows
 from .cca import CCA
 from .feature_maps import fit_view_maps
 from .kernel_cca import KernelCCA
@@ -78,45 +78,18 @@ def posterior_embedding(probabilities, output="match", priors=None, modality="im
     raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
 
 
-def _check_classifier_parameters(estimator):
-    C = estimator.C
-    if not isinstance(C, numbers.Real) or isinstance(C, bool) or not np.isfinite(C) or C <= 0:
-        raise ValueError(f"C must be a finite number > 0, got {C!r}.")
-    if estimator.output not in OUTPUTS:
-        raise ValueError(f"output must be one of {OUTPUTS}, got {estimator.output!r}.")
-    w = estimator.instance_weight
-    if not isinstance(w, numbers.Real) or isinstance(w, bool) or not 0 <= w < 1:
-        raise ValueError(f"instance_weight must be a number in [0, 1), got {w!r}.")
+def _with_instances(embedding, instance, weight):
+    """``[sqrt(1 - w) unit(embedding), sqrt(w) unit(instance)]``, float32; the embedding alone if ``instance`` is None.
 
-
-def _require_labels(y, n, name):
-    y = check_labels(y, n)
-    if y is None:
-        raise ValueError(f"{name} is supervised: fit needs class labels y (one per image-text pair).")
-    if len(np.unique(y)) < 2:
-        raise ValueError(f"{name} needs at least 2 classes in y, got {len(np.unique(y))}.")
-    return y
-
-
-def _unit_rows(Z):
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z / np.where(norms > 0, norms, 1.0)
-
-
-def _with_instances(embedding, cca, X, modality, weight, projected=False):
-    """``[sqrt(1 - w) unit(embedding), sqrt(w) unit(CCA projection)]``, float32; the embedding alone if no CCA.
-
-    Cosine between an image and a text is then ``(1 - w) cos_classes + w cos_CCA``: the class
-    posteriors decide the ranking between classes, the CCA similarity orders the items within
-    a class (otherwise tied), so the space still finds *the* caption of an image.
-    ``projected``: ``X`` is already the CCA's unweighted projection.
+    ``instance`` is the correlation-weighted CCA projection of the same items. Cosine between
+    an image and a text is then ``(1 - w) cos_classes + w cos_CCA``: the class posteriors decide
+    the ranking between classes, the CCA similarity orders the items within a class (otherwise
+    tied), so the space still finds *the* caption of an image.
     """
-    if cca is None:
+    if instance is None:
         return embedding.astype(np.float32)
-    Z = X if projected else cca._unweighted(X, modality)
-    instance = Z * cca.component_weights_
-    return np.hstack([np.sqrt(1.0 - weight) * _unit_rows(embedding),
-                      np.sqrt(weight) * _unit_rows(instance)]).astype(np.float32)
+    return np.hstack([np.sqrt(1.0 - weight) * unit_rows(embedding),
+                      np.sqrt(weight) * unit_rows(instance)]).astype(np.float32)
 
 
 class _PosteriorModel:
@@ -135,7 +108,56 @@ class _PosteriorModel:
         return posterior_embedding(probabilities, output, self.priors, modality)
 
 
-class SemanticMatching(BaseEstimator):
+class _PosteriorMatchingMixin:
+    """Checks, classifiers and transforms shared by the class-posterior projections (SM, SCM).
+
+    A subclass has the parameters ``C``, ``output``, ``max_iter`` and ``instance_weight``, fits
+    one classifier per modality with :meth:`_fit_classifiers`, and defines
+    ``_classifier_input(X, modality)`` (what that modality's classifier reads) and
+    ``_instance_projection(X, features, modality)`` (the correlation-weighted CCA projection
+    appended to the posteriors, or None).
+    """
+
+    def transform_image(self, X):
+        """Image features -> class-posterior coordinates, float32 (n, n_classes)."""
+        return self._transform(X, "image")
+
+    def transform_text(self, X):
+        """Text features -> class-posterior coordinates, float32 (n, n_classes)."""
+        return self._transform(X, "text")
+
+    def _check_params(self):
+        """Raise a ValueError on an invalid ``C``, ``output`` or ``instance_weight``."""
+        C = self.C
+        if not isinstance(C, numbers.Real) or isinstance(C, bool) or not np.isfinite(C) or C <= 0:
+            raise ValueError(f"C must be a finite number > 0, got {C!r}.")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}.")
+        w = self.instance_weight
+        if not isinstance(w, numbers.Real) or isinstance(w, bool) or not 0 <= w < 1:
+            raise ValueError(f"instance_weight must be a number in [0, 1), got {w!r}.")
+
+    def _check_fit_input(self, X_image, X_text, y):
+        """Check the parameters, the paired views and the (required) labels; returns ``X_image, X_text, y``."""
+        self._check_params()
+        X_image, X_text = check_paired_views(X_image, X_text)
+        return X_image, X_text, require_labels(y, X_image.shape[0], type(self).__name__)
+
+    def _fit_classifiers(self, Z_image, Z_text, y):
+        """Fit one posterior model per modality on its classifier input; sets ``classes_``."""
+        self.image_model_ = _PosteriorModel(Z_image, y, self.C, self.max_iter)
+        self.text_model_ = _PosteriorModel(Z_text, y, self.C, self.max_iter)
+        self.classes_ = self.image_model_.classifier.classes_
+        self.n_components_ = len(self.classes_)
+
+    def _transform(self, X, modality):
+        check_is_fitted(self, f"{modality}_model_")
+        features = self._classifier_input(X, modality)
+        embedding = getattr(self, f"{modality}_model_").embed(features, self.output, modality)
+        return _with_instances(embedding, self._instance_projection(X, features, modality), self.instance_weight)
+
+
+class SemanticMatching(_PosteriorMatchingMixin, BaseEstimator):
     """Semantic matching: both modalities mapped to class posteriors and compared there.
 
     Each modality's features pass through a centred kernel feature map (e.g. chi2 for
@@ -188,49 +210,27 @@ class SemanticMatching(BaseEstimator):
     def __init__(self, C=1.0, output="match", kernel_image="linear", kernel_text="linear", gamma_image=None,
                  gamma_text=None, degree=2, coef0=1.0, n_landmarks=1000, eigenvalue_floor=1e-10, seed=0,
                  max_iter=1000, instance_weight=0.0):
-        self.C = C
-        self.output = output
-        self.kernel_image = kernel_image
-        self.kernel_text = kernel_text
-        self.gamma_image = gamma_image
-        self.gamma_text = gamma_text
-        self.degree = degree
-        self.coef0 = coef0
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
-        self.max_iter = max_iter
-        self.instance_weight = instance_weight
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the feature maps and one classifier per modality; ``y`` is required. Returns self."""
-        _check_classifier_parameters(self)
-        X_image, X_text = check_paired_views(X_image, X_text)
-        y = _require_labels(y, X_image.shape[0], type(self).__name__)
+        X_image, X_text, y = self._check_fit_input(X_image, X_text, y)
         Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
-        self.image_model_ = _PosteriorModel(Phi_image, y, self.C, self.max_iter)
-        self.text_model_ = _PosteriorModel(Phi_text, y, self.C, self.max_iter)
+        self._fit_classifiers(Phi_image, Phi_text, y)
         self.instance_cca_ = None
         if self.instance_weight > 0:
             self.instance_cca_ = CCA(reg_image=0.1, reg_text=0.1, correlation_power=1.0).fit(X_image, X_text)
-        self.classes_ = self.image_model_.classifier.classes_
-        self.n_components_ = len(self.classes_)
         return self
 
-    def transform_image(self, X):
-        """Image features -> class-posterior coordinates, float32 (n, n_classes)."""
-        check_is_fitted(self, "image_model_")
-        embedding = self.image_model_.embed(self.image_map_.transform(X), self.output, "image")
-        return _with_instances(embedding, self.instance_cca_, X, "image", self.instance_weight)
+    def _classifier_input(self, X, modality):
+        return getattr(self, f"{modality}_map_").transform(X)
 
-    def transform_text(self, X):
-        """Text features -> class-posterior coordinates, float32 (n, n_classes)."""
-        check_is_fitted(self, "text_model_")
-        embedding = self.text_model_.embed(self.text_map_.transform(X), self.output, "text")
-        return _with_instances(embedding, self.instance_cca_, X, "text", self.instance_weight)
+    def _instance_projection(self, X, features, modality):
+        cca = self.instance_cca_
+        return None if cca is None else cca._unweighted(X, modality) * cca.component_weights_
 
 
-class SemanticCorrelationMatching(BaseEstimator):
+class SemanticCorrelationMatching(_PosteriorMatchingMixin, BaseEstimator):
     """Semantic correlation matching: (kernel) CCA, then semantic matching in the CCA space.
 
     Both modalities are projected by :class:`~xmodal.projection.kernel_cca.KernelCCA`
@@ -282,27 +282,11 @@ class SemanticCorrelationMatching(BaseEstimator):
     def __init__(self, n_components=None, reg=0.1, C=1.0, output="match", kernel_image="linear",
                  kernel_text="linear", gamma_image=None, gamma_text=None, degree=2, coef0=1.0, n_landmarks=1000,
                  eigenvalue_floor=1e-10, seed=0, max_iter=1000, instance_weight=0.0):
-        self.n_components = n_components
-        self.reg = reg
-        self.C = C
-        self.output = output
-        self.kernel_image = kernel_image
-        self.kernel_text = kernel_text
-        self.gamma_image = gamma_image
-        self.gamma_text = gamma_text
-        self.degree = degree
-        self.coef0 = coef0
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
-        self.max_iter = max_iter
-        self.instance_weight = instance_weight
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the CCA, then one classifier per modality on the projections; ``y`` is required."""
-        _check_classifier_parameters(self)
-        X_image, X_text = check_paired_views(X_image, X_text)
-        y = _require_labels(y, X_image.shape[0], type(self).__name__)
+        X_image, X_text, y = self._check_fit_input(X_image, X_text, y)
         if self.kernel_image == "linear" and self.kernel_text == "linear":  # exact, sparse-friendly
             self.cca_ = CCA(n_components=self.n_components, reg_image=self.reg, reg_text=self.reg,
                             eigenvalue_floor=self.eigenvalue_floor)
@@ -313,24 +297,11 @@ class SemanticCorrelationMatching(BaseEstimator):
                                   reg_image=self.reg, reg_text=self.reg, n_landmarks=self.n_landmarks,
                                   eigenvalue_floor=self.eigenvalue_floor, seed=self.seed)
         self.cca_.fit(X_image, X_text)
-        self.image_model_ = _PosteriorModel(self.cca_._unweighted(X_image, "image"), y, self.C, self.max_iter)
-        self.text_model_ = _PosteriorModel(self.cca_._unweighted(X_text, "text"), y, self.C, self.max_iter)
-        self.classes_ = self.image_model_.classifier.classes_
-        self.n_components_ = len(self.classes_)
+        self._fit_classifiers(self.cca_._unweighted(X_image, "image"), self.cca_._unweighted(X_text, "text"), y)
         return self
 
-    def transform_image(self, X):
-        """Image features -> class-posterior coordinates, float32 (n, n_classes)."""
-        check_is_fitted(self, "image_model_")
-        Z = self.cca_._unweighted(X, "image")
-        embedding = self.image_model_.embed(Z, self.output, "image")
-        return _with_instances(embedding, self.cca_ if self.instance_weight > 0 else None, Z, "image",
-                               self.instance_weight, projected=True)
+    def _classifier_input(self, X, modality):
+        return self.cca_._unweighted(X, modality)
 
-    def transform_text(self, X):
-        """Text features -> class-posterior coordinates, float32 (n, n_classes)."""
-        check_is_fitted(self, "text_model_")
-        Z = self.cca_._unweighted(X, "text")
-        embedding = self.text_model_.embed(Z, self.output, "text")
-        return _with_instances(embedding, self.cca_ if self.instance_weight > 0 else None, Z, "text",
-                               self.instance_weight, projected=True)
+    def _instance_projection(self, X, features, modality):
+        return features * self.cca_.component_weights_ if self.instance_weight > 0 else None

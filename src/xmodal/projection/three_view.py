@@ -5,17 +5,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._base import check_paired_views, generalized_eigh
-from ._components import WeightedComponentsMixin
-from .cca import _check_parameters
+from ._base import require_labels, store_init_params
+from ._kernel_components import KernelComponentsMixin, class_indicators, ridged_block_diagonal
 from .feature_maps import fit_view_maps
-from .kernel_cca import orient_components
-from .semantic import _require_labels
 
 __all__ = ["ThreeViewCCA"]
 
 
-class ThreeViewCCA(WeightedComponentsMixin, BaseEstimator):
+class ThreeViewCCA(KernelComponentsMixin, BaseEstimator):
     """Multi-view CCA of image, text and label, embedding weighted by eigenvalue powers.
 
     Views: the centred feature maps ``Phi_1`` (image), ``Phi_2`` (text) and the centred one-hot
@@ -79,55 +76,29 @@ class ThreeViewCCA(WeightedComponentsMixin, BaseEstimator):
     def __init__(self, n_components=None, kernel_image="linear", kernel_text="linear", gamma_image=None,
                  gamma_text=None, degree=2, coef0=1.0, reg_image=0.1, reg_text=0.1, reg_label=0.1,
                  correlation_power=4.0, n_landmarks=1000, eigenvalue_floor=1e-10, seed=0):
-        self.n_components = n_components
-        self.kernel_image = kernel_image
-        self.kernel_text = kernel_text
-        self.gamma_image = gamma_image
-        self.gamma_text = gamma_text
-        self.degree = degree
-        self.coef0 = coef0
-        self.reg_image = reg_image
-        self.reg_text = reg_text
-        self.reg_label = reg_label
-        self.correlation_power = correlation_power
-        self.n_landmarks = n_landmarks
-        self.eigenvalue_floor = eigenvalue_floor
-        self.seed = seed
+        store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
         """Fit the feature maps and the three-view directions; ``y`` (labels) is required. Returns self."""
-        _check_parameters(self)
+        X_image, X_text, y = self._check_fit_input(X_image, X_text, y)
+        Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
+        self.classes_, labels, _ = class_indicators(y)
+        labels -= labels.mean(axis=0)
+        views = [Phi_image, Phi_text, labels]
+        stacked = np.hstack(views)
+        S = stacked.T @ stacked / len(y)
+        D = ridged_block_diagonal(S, [v.shape[1] for v in views], (self.reg_image, self.reg_text, self.reg_label),
+                                  self.eigenvalue_floor)
+        eigenvalues, self.label_weights_ = self._solve_stacked_eigenproblem(S, D, Phi_image, Phi_text, largest=True)
+        self.eigenvalues_ = np.clip(eigenvalues, 0.0, None)
+        self.component_weights_ = self.eigenvalues_
+        return self
+
+    def _check_params(self):
+        super()._check_params()
         reg_label = self.reg_label
         if not isinstance(reg_label, (int, float, np.floating)) or not np.isfinite(reg_label) or reg_label <= 0:
             raise ValueError(f"reg_label must be a finite number > 0, got {reg_label!r}.")
-        X_image, X_text = check_paired_views(X_image, X_text)
-        y = _require_labels(y, X_image.shape[0], type(self).__name__)
-        Phi_image, Phi_text = fit_view_maps(self, X_image, X_text)
-        self.classes_, index = np.unique(y, return_inverse=True)
-        labels = np.zeros((len(y), len(self.classes_)))
-        labels[np.arange(len(y)), index] = 1.0
-        labels -= labels.mean(axis=0)
-        views = [Phi_image, Phi_text, labels]
-        sizes = [v.shape[1] for v in views]
-        stacked = np.hstack(views)
-        S = stacked.T @ stacked / len(y)
-        D = np.zeros_like(S)
-        start = 0
-        for size, reg in zip(sizes, (self.reg_image, self.reg_text, reg_label)):
-            block = slice(start, start + size)
-            D[block, block] = S[block, block] + float(reg) * np.trace(S[block, block]) / size * np.eye(size)
-            start += size
-        D[np.diag_indices_from(D)] += float(self.eigenvalue_floor) * np.trace(D) / len(D)
-        k = min(sizes[0], sizes[1]) if self.n_components is None else self.n_components
-        if k > min(sizes[0], sizes[1]):
-            raise ValueError(f"n_components={k} is too large: the maximum for this data is {min(sizes[:2])} "
-                             f"(the smaller feature-map rank: image {sizes[0]}, text {sizes[1]}).")
-        eigenvalues, W = generalized_eigh(S, D, k, largest=True)
-        p, q = sizes[0], sizes[1]
-        _, self.image_weights_, self.text_weights_, self.label_weights_ = orient_components(
-            Phi_image @ W[:p], W[:p], W[p:p + q], W[p + q:])
-        self.image_mean_, self.text_mean_ = np.zeros(p), np.zeros(q)  # the maps are centred already
-        self.eigenvalues_ = np.clip(eigenvalues, 0.0, None)
-        self.component_weights_ = self.eigenvalues_
-        self.n_components_ = k
-        return self
+
+    def _check_labels(self, y, n_pairs):
+        return require_labels(y, n_pairs, type(self).__name__)
