@@ -58,6 +58,38 @@ def test_save_load_answers_identically(fitted, tmp_path):
     assert loaded.search_text("purple cross", k=1, target="text").ids[0] == "new"
 
 
+def test_approximate_gallery_survives_save_load_and_growing_in_place(fitted, tmp_path):
+    from xmodal.gallery import Gallery
+
+    pipe, corpus, texts = fitted
+    pipe.save(tmp_path / "base")
+    model = Pipeline.load(tmp_path / "base")  # a copy whose text gallery is rebuilt on Annoy
+    model.galleries_["text"] = Gallery("text", approximate_from=40, backend="annoy", tuning_size=20)
+    model.add_texts(texts)
+    assert model.galleries_["text"].index.backend_ == "annoy"
+    own = model.search_text(texts[11], k=1, target="text")
+    assert model.galleries_["text"].metadata["text"][int(own.ids[0])] == texts[11]
+
+    def same(a, b):
+        for query in ("a big red circle", "a green star", texts[5]):
+            x, y = a.search_text(query, k=6, target="text"), b.search_text(query, k=6, target="text")
+            assert list(x.ids) == list(y.ids) and np.array_equal(x.scores, y.scores) and x.metadata == y.metadata
+        x, y = a.search_image(corpus.images[3], k=None, threshold=0.2, target="text"), b.search_image(
+            corpus.images[3], k=None, threshold=0.2, target="text")
+        assert list(x.ids) == list(y.ids) and np.array_equal(x.scores, y.scores)
+
+    model.save(tmp_path / "m")
+    assert list((tmp_path / "m" / "files").glob("*text*/annoy.ann"))
+    loaded = Pipeline.load(tmp_path / "m")
+    same(model, loaded)
+    for m in (model, loaded):  # what `xmodal index` does: load, add, save over the same folder
+        m.add_texts(["a lonely purple cross"], ids=["new"])
+    loaded.save(tmp_path / "m")
+    again = Pipeline.load(tmp_path / "m")
+    same(model, again)
+    assert again.search_text("purple cross", k=1, target="text").ids[0] == "new"
+
+
 def test_bad_queries_and_states(fitted, tmp_path):
     pipe, corpus, _ = fitted
     with pytest.raises(ValueError, match="query 0 is empty"):

@@ -8,6 +8,13 @@ way. Loading rebuilds objects only from an allow-list of module prefixes (``xmod
 ``sklearn.``) with ``cls.__new__`` and the saved attributes: no pickle, no code from the file
 runs. A directory is written under a temporary name and renamed into place, so a crash leaves
 either the old model or the new one, never half of one.
+
+An xmodal class that keeps part of its state in a format of its own (a gallery's search index,
+with its Annoy file) defines ``_save_files(self, folder) -> state``, writing into ``folder``
+(``files/<attribute path>/`` inside the model directory, so within the same atomic rename) and
+returning the rest of its state (encoded as above), and a classmethod
+``_load_files(cls, folder, state, mmap) -> object``. ``folder`` is ``None`` for an entry written
+before the class kept files: ``state`` is then its plain attribute dictionary.
 """
 
 from __future__ import annotations
@@ -24,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 FORMAT = "xmodal.model"
-VERSION = 1
+VERSION = 2  # 2: objects may own a folder under files/ (a model without one is still written as 1)
 MODEL_FILE = "model.json"
 ARRAYS = "arrays"
+FILES = "files"
 ALLOWED_MODULES = ("xmodal.", "sklearn.")
 
 
@@ -69,10 +77,11 @@ def save_object(obj, directory) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         (tmp / ARRAYS).mkdir()
-        writer = _Writer(tmp / ARRAYS)
-        document = {"format": FORMAT, "version": VERSION, "xmodal": __version__,
-                    "libraries": _library_versions(), "root": writer.encode(obj, "root"),
-                    "arrays": writer.manifest}
+        writer = _Writer(tmp)
+        root = writer.encode(obj, "root")
+        document = {"format": FORMAT, "version": VERSION if writer.folders else 1, "xmodal": __version__,
+                    "libraries": _library_versions(), "root": root, "arrays": writer.manifest,
+                    **({"files": writer.folders} if writer.folders else {})}
         with open(tmp / MODEL_FILE, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=1)
             handle.flush()
@@ -121,7 +130,7 @@ def load_object(directory, mmap: bool = True):
         raise ModelFileError(f"{path}: format version {version!r} is newer than this xmodal reads ({VERSION}); "
                              "upgrade xmodal")
     try:
-        reader = _Reader(directory / ARRAYS, document.get("arrays", {}), mmap)
+        reader = _Reader(directory, document.get("arrays", {}), document.get("files", []), mmap)
         return reader.decode(document["root"])
     except ModelFileError:
         raise
@@ -137,10 +146,18 @@ def _library_versions() -> dict:
     return {"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
 
 
+def _safe_name(where: str, taken) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", where)[:150]
+    while name in taken:
+        name += "_"
+    return name
+
+
 class _Writer:
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, root: Path):
+        self.root, self.folder = root, root / ARRAYS
         self.manifest: dict[str, dict] = {}
+        self.folders: list[str] = []
 
     def array(self, value: np.ndarray, where: str) -> str:
         if value.dtype == object:
@@ -148,10 +165,7 @@ class _Writer:
                 value = value.astype(str)
             else:
                 raise TypeError(f"{where}: cannot save an object array without pickle")
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", where)[:150]
-        while f"{name}.npy" in self.manifest:
-            name += "_"
-        file = f"{name}.npy"
+        file = _safe_name(where, {f[:-4] for f in self.manifest}) + ".npy"
         np.save(self.folder / file, np.ascontiguousarray(value), allow_pickle=False)
         self.manifest[file] = {"shape": list(value.shape), "dtype": value.dtype.str}
         return file
@@ -193,13 +207,19 @@ class _Writer:
         if not cls.__module__.startswith(ALLOWED_MODULES) or not hasattr(value, "__dict__"):
             raise TypeError(f"{where}: cannot save a {qualname} without pickle (only xmodal and scikit-learn "
                             "objects, numbers, strings, containers and arrays are saved)")
+        if hasattr(cls, "_save_files"):
+            name = _safe_name(where, self.folders)
+            self.folders.append(name)
+            state = value._save_files(self.root / FILES / name)
+            return {"__object__": qualname, "files": name, "state": self.encode(state, where)}
         return {"__object__": qualname,
                 "state": {k: self.encode(v, f"{where}.{k}") for k, v in vars(value).items()}}
 
 
 class _Reader:
-    def __init__(self, folder: Path, manifest: dict, mmap: bool):
-        self.folder, self.manifest, self.mmap = folder, manifest, mmap
+    def __init__(self, directory: Path, manifest: dict, folders: list, mmap: bool):
+        self.directory, self.folder, self.manifest, self.mmap = directory, directory / ARRAYS, manifest, mmap
+        self.folders = folders
 
     def array(self, file: str) -> np.ndarray:
         expected = self.manifest.get(file)
@@ -222,10 +242,10 @@ class _Reader:
             return value
         if isinstance(value, list):
             return [self.decode(v) for v in value]
-        if not isinstance(value, dict) or len(value) not in (1, 2):
+        if not isinstance(value, dict) or len(value) not in (1, 2, 3):
             raise ValueError(f"unexpected entry {str(value)[:80]!r}")
         if "__object__" in value:
-            return self.instance(value["__object__"], value["state"])
+            return self.instance(value["__object__"], value["state"], value.get("files"))
         (kind, body), = value.items()
         if kind == "__array__":
             return self.array(body)
@@ -256,7 +276,7 @@ class _Reader:
             return Path(body)
         raise ValueError(f"unknown entry kind {kind!r}")
 
-    def instance(self, qualname: str, state: dict):
+    def instance(self, qualname: str, state: dict, files=None):
         module_name, _, name = qualname.rpartition(".")
         if not module_name.startswith(ALLOWED_MODULES):
             raise ModelFileError(f"class {qualname!r} is not one xmodal loads (allowed: {ALLOWED_MODULES})")
@@ -264,6 +284,26 @@ class _Reader:
             cls = getattr(importlib.import_module(module_name), name)
         except (ImportError, AttributeError):
             raise ModelFileError(f"class {qualname!r} no longer exists in this version of its library") from None
+        if files is not None:
+            return self.files_instance(cls, qualname, self.decode(state), files)
+        attributes = {k: self.decode(v) for k, v in state.items()}
+        if hasattr(cls, "_load_files"):  # written before the class kept files of its own
+            return cls._load_files(None, attributes, self.mmap)
         obj = cls.__new__(cls)
-        obj.__dict__.update({k: self.decode(v) for k, v in state.items()})
+        obj.__dict__.update(attributes)
         return obj
+
+    def files_instance(self, cls, qualname: str, state, files):
+        """An object that saved part of its state in a folder of its own (see the module notes)."""
+        folder = self.directory / FILES / str(files)
+        if not isinstance(files, str) or files not in list(self.folders or []) or "/" in files or "\\" in files \
+                or files in (".", ".."):
+            raise ModelFileError(f"{folder}: not listed in the model's folders")
+        if not hasattr(cls, "_load_files"):
+            raise ModelFileError(f"{folder}: class {qualname!r} does not read a folder of its own")
+        if not folder.is_dir():
+            raise ModelFileError(f"{folder}: folder missing; the model directory is incomplete")
+        try:
+            return cls._load_files(folder, state, self.mmap)
+        except ValueError as err:
+            raise ModelFileError(str(err)) from None

@@ -51,6 +51,11 @@ class Pipeline:
     skipped_images_ : ndarray of int
         Images of ``fit`` left out because the image encoder could not read them (its
         ``on_error="skip"``); their texts were left out too, with a warning.
+    galleries_ : dict of str -> xmodal.gallery.Gallery
+        The ``"image"`` and ``"text"`` collections searched, made by the first ``add_images`` /
+        ``add_texts``: searched exactly below 50 000 items, from there with the backend (exact,
+        Annoy or LSH) that :class:`~xmodal.search.index.Index` measures fastest.
+        Put a ``Gallery(modality, approximate_from=..., backend=...)`` there first to choose otherwise.
 
     Examples
     --------

@@ -12,6 +12,7 @@ repeatable. With ``n_jobs=1`` (the default) a seeded build writes a byte-identic
 
 from __future__ import annotations
 
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,8 +104,8 @@ class AnnoyBackend:
                                  np.empty(0, np.uint8) if mask is None else mask, k)
 
     def save(self, path):
-        """Write the Annoy file to ``path``."""
-        if self.path is None:
+        """Write the Annoy file to ``path`` (from memory when the file it was read from is gone)."""
+        if self.path is None or not os.path.isfile(self.path):  # e.g. saved in a folder since renamed
             self.index.save(str(path))  # Annoy then maps the file it wrote
         else:
             shutil.copyfile(self.path, path)
@@ -128,6 +129,4 @@ class AnnoyBackend:
 
     def file_bytes(self):
         """Size of the Annoy file (0 before it is saved)."""
-        import os
-
         return os.path.getsize(self.path) if self.path else 0
