@@ -156,3 +156,19 @@ def test_default_encoder_runs_in_a_script_without_a_main_guard(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "(240, 128)"
+
+
+def test_workers_in_an_unguarded_script_fail_with_the_remedy(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded_workers.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from xmodal.images.encoder import ImageEncoder\n"
+        "images = np.random.default_rng(0).integers(0, 255, size=(8, 24, 24, 3), dtype=np.uint8)\n"
+        "ImageEncoder('hsv', n_jobs=2).fit_transform(list(images))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "RuntimeError: the 2 image worker processes died" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]

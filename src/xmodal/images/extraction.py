@@ -185,7 +185,14 @@ def map_images(function, images, state, n_jobs=1, progress=False, desc="images")
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from concurrent.futures.process import BrokenProcessPool
+
     chunk = max(1, min(16, len(images) // (8 * n_jobs)))
-    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(function, state)) as pool:
-        return list(tqdm(pool.map(_call, images, chunksize=chunk), **bar))
+    try:
+        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(function, state)) as pool:
+            return list(tqdm(pool.map(_call, images, chunksize=chunk), **bar))
+    except BrokenProcessPool as err:
+        raise RuntimeError(
+            f"the {n_jobs} image worker processes died. Spawned workers re-import the main script: guard its "
+            "entry point with `if __name__ == \"__main__\":`, or use n_jobs=1 (in-process).") from err
