@@ -121,7 +121,8 @@ def main(argv=None):
                         "per item ms": 1000 * seconds / n})
     dim = loaded.galleries_["image"].index.dim
     rng = np.random.default_rng(0)
-    base = np.asarray(loaded.galleries_["image"].index.vectors)
+    index = loaded.galleries_["image"].index
+    base = np.asarray(index.vectors_of(index.ids))
     for n in args.sizes:
         texts = noisy_texts(collection.texts, n, seed=n)
         grown = Pipeline.load(model, mmap=False)

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def default_image_encoder(**params):
-    """The default image side: dense SIFT bag of 500 visual words + HSV colour histogram."""
+    """The default image side: dense RootSIFT Fisher vector (64 Gaussians, PCA to 256) + HSV histogram."""
     from xmodal.images.encoder import ImageEncoder
 
     return ImageEncoder(**params)
@@ -37,12 +37,15 @@ class Pipeline:
     ----------
     image_encoder : transformer or None
         ``fit_transform(images)`` / ``transform(images)`` -> (n, d) features. None: the images
-        passed in are already feature rows (a features file). Default: dense SIFT BoVW + HSV.
+        passed in are already feature rows (a features file). Default: dense RootSIFT Fisher vector (PCA
+        to 256) + HSV histogram.
     text_encoder : transformer or None
         Same for texts. Default: word TF-IDF.
     projection : estimator
         ``fit(X_image, X_text, y=None[, groups])``, ``transform_image``, ``transform_text``.
-        Default: :class:`~xmodal.projection.selection.CCACV`.
+        Default: :class:`~xmodal.projection.auto.AutoProjection`: CCA with its settings
+        cross-validated on the training rows or, when ``fit`` gets labels, whichever of CCA and
+        the supervised projections cross-validates best.
 
     Attributes
     ----------

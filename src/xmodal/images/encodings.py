@@ -20,6 +20,8 @@ residuals to binary centres, PCA + GMM on the bit vectors).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from xmodal.images.codebook import fit_binary_codebook, fit_codebook, nearest_codewords, single_threaded
@@ -186,6 +188,9 @@ class VLAD:
         return power_l2(intra, self.power)
 
 
+_GMM_SAMPLE = 20_000  # descriptors the Fisher GMM is fitted on
+
+
 class FisherVector:
     """Improved Fisher vector over a diagonal GMM fitted on PCA-reduced descriptors.
 
@@ -213,6 +218,7 @@ class FisherVector:
         return 2 * self.n_words * self.components_.shape[0]
 
     def fit(self, sample):
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import GaussianMixture
 
         if len(sample) < self.n_words:
@@ -221,12 +227,18 @@ class FisherVector:
         self.mean_ = sample.mean(axis=0)
         centred = sample - self.mean_
         with single_threaded():
-            _, _, vt = np.linalg.svd(centred[:50000].astype(np.float64), full_matrices=False)
-            self.components_ = vt[:min(self.pca_dim, vt.shape[0])].astype(np.float32)
+            head = centred[:50000].astype(np.float64)
+            values, vectors = np.linalg.eigh(head.T @ head)  # PCA axes from the d x d scatter (d = 128)
+            self.components_ = vectors[:, ::-1][:, :min(self.pca_dim, len(values))].T.astype(np.float32)
             reduced = centred @ self.components_.T
+            if len(reduced) > _GMM_SAMPLE:  # EM cost is linear in the sample; a vocabulary needs no more
+                rows = np.random.default_rng(self.seed).choice(len(reduced), _GMM_SAMPLE, replace=False)
+                reduced = reduced[np.sort(rows)]
             gmm = GaussianMixture(self.n_words, covariance_type="diag", reg_covar=1e-3 * float(reduced.var()),
                                   max_iter=50, init_params="k-means++", random_state=self.seed)
-            gmm.fit(reduced)
+            with warnings.catch_warnings():  # 50 EM steps are plenty for a vocabulary; not a user error
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                gmm.fit(reduced)
         self.weights_ = gmm.weights_.astype(np.float32)
         self.means_ = gmm.means_.astype(np.float32)
         self.variances_ = gmm.covariances_.astype(np.float32)

@@ -382,7 +382,10 @@ def centred_cross_product(X, mean_x, Y, mean_y):
     array([[2.]])
     """
     if not sp.issparse(Y):
-        return centred_transpose_dot(X, mean_x, Y - mean_y)
+        centred_y = Y - mean_y
+        if X is Y and mean_x is mean_y:  # a covariance: numpy's A.T @ A is one symmetric rank-k update
+            return centred_y.T @ centred_y
+        return centred_transpose_dot(X, mean_x, centred_y)
     if not sp.issparse(X):
         return centred_transpose_dot(Y, mean_y, X - mean_x).T
     product = (X.T @ Y).toarray()
