@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from xmodal._blocks import parse_blocks
 from xmodal.images.codebook import single_threaded
 from xmodal.images.descriptors import BINARY_DESCRIPTORS, LOCAL_DESCRIPTORS, as_float
 from xmodal.images.encodings import ENCODINGS, finish_regions, make_encoding, parse_pyramid, pool_regions, power_l2
@@ -17,25 +18,6 @@ FEATURES = LOCAL_FEATURES + GLOBAL_FEATURES
 ON_ERROR = ("raise", "skip", "zero")
 #: Codebook size used when ``n_words=None``.
 DEFAULT_WORDS = {"bovw": 500, "soft": 500, "vlad": 64, "fisher": 64}
-
-
-def parse_feature_names(features, known=FEATURES, what="image feature") -> tuple[str, ...]:
-    """``"a+b"`` or ``("a", "b")`` -> ``("a", "b")``, checked against the known names.
-
-    Examples
-    --------
-    >>> parse_feature_names("dense-sift+hsv")
-    ('dense-sift', 'hsv')
-    """
-    names = tuple(features.split("+")) if isinstance(features, str) else tuple(features)
-    if not names:
-        raise ValueError(f"no {what} given; choose from {list(known)}")
-    for name in names:
-        if name not in known:
-            raise ValueError(f"unknown {what} {name!r}; choose from {list(known)}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{what}s {names} name one feature twice")
-    return names
 
 
 class ImageEncoder(BaseEstimator, TransformerMixin):
@@ -210,7 +192,7 @@ class ImageEncoder(BaseEstimator, TransformerMixin):
 
     # -- validation -----------------------------------------------------------------------------
     def _validate(self):
-        names = parse_feature_names(self.features)
+        names = parse_blocks(self.features, FEATURES, "image feature")
         local = [n for n in names if n in LOCAL_FEATURES]
         if len(local) > 1:
             raise ValueError(f"use one local descriptor at a time, got {local}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xmodal._blocks import parse_blocks
+
 POOLINGS = ("mean", "tfidf", "sif")
 SOURCES = ("glove", "word2vec", "fasttext", "vectors")
 FEATURES = ("tfidf", "char-tfidf", "lda") + tuple(f"{s}-{p}" for s in SOURCES for p in POOLINGS)
@@ -24,12 +26,4 @@ def parse_features(features) -> tuple[str, ...]:
     >>> parse_features("tfidf+glove-sif")
     ('tfidf', 'glove-sif')
     """
-    names = tuple(features.split("+")) if isinstance(features, str) else tuple(features)
-    if not names:
-        raise ValueError(f"no text feature given; choose from {list(FEATURES)}")
-    for name in names:
-        if name not in FEATURES:
-            raise ValueError(f"unknown text feature {name!r}; choose from {list(FEATURES)} (join several with +)")
-    if len(set(names)) != len(names):
-        raise ValueError(f"text features {names} name one feature twice")
-    return names
+    return parse_blocks(features, FEATURES, "text feature")
