@@ -31,6 +31,8 @@ _IDS_FILE = "ids.npy"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _PARALLEL_ITEMS = 32768  # a single query scans fewer rows than this on one thread
 _SUBSET_FRACTION = 4  # a mask allowing under 1/4 of the rows: search a gathered copy of them
+_FUSED_ROWS = 256  # query rows per worker task in large batches
+_FUSED_TILE_BYTES = 2 * 2**20  # one worker's score tile: fits its core's L2 cache
 
 
 class Queries:
@@ -368,6 +370,9 @@ class ExactIndex:
         return self._numba_tiles(queries, floats, words)
 
     def _blas_topk(self, queries, floats, norms, ties, mask, k):
+        threads = numba.get_num_threads()
+        if self._metric.code != SQEUCLIDEAN and threads > 1 and queries.n >= _FUSED_ROWS * threads:
+            return self._fused_topk(queries, floats, ties, mask, k, threads)
         keys, heap_ties, positions = new_heaps(queries.n, k)
         for q0, _, j0, tile in self._blas_tiles(queries, floats, norms):
             if tile.shape[0] == 1:
@@ -378,6 +383,36 @@ class ExactIndex:
             heap_sort(keys[0], heap_ties[0], positions[0])
         else:
             merge_heaps(keys[None], heap_ties[None], positions[None])
+        return positions, keys
+
+    def _fused_topk(self, queries, floats, ties, mask, k, threads):
+        """Large batches: each worker thread takes blocks of query rows and, tile by tile, computes a
+        cache-sized product with single-threaded BLAS and selects from it at once, while it is hot.
+
+        BLAS threads and Numba threads alternating on the same cores slow each other down (each
+        spins while the other works); one thread doing both, per core, does not. Heaps of
+        different query rows never meet, so results equal the sequential path's exactly.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        keys, heap_ties, positions = new_heaps(queries.n, k)
+        width = max(256, min(floats.shape[0], _FUSED_TILE_BYTES // (4 * _FUSED_ROWS),
+                             self.block_bytes // (4 * _FUSED_ROWS * threads)))
+
+        def rows_from(q0):
+            q1 = min(q0 + _FUSED_ROWS, queries.n)
+            buffer = np.empty((q1 - q0) * width, dtype=np.float32)
+            for j0 in range(0, floats.shape[0], width):
+                j1 = min(j0 + width, floats.shape[0])
+                tile = buffer[:(q1 - q0) * (j1 - j0)].reshape(q1 - q0, j1 - j0)
+                np.matmul(queries.floats[q0:q1], floats[j0:j1].T, out=tile)
+                scan.select_rows(tile, j0, ties, mask, keys, heap_ties, positions, q0)
+
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+            list(pool.map(rows_from, range(0, queries.n, _FUSED_ROWS)))
+        merge_heaps(keys[None], heap_ties[None], positions[None])
         return positions, keys
 
     def threshold_positions(self, queries, key_threshold, mask=None, start=0, stop=None):

@@ -147,6 +147,13 @@ def select_tile(tile, start, tie_keys, mask, keys, ties, positions, row0):
         select_block(tile[i], start, tie_keys, mask, keys[row0 + i], ties[row0 + i], positions[row0 + i])
 
 
+@numba.njit(fastmath=True, cache=True, nogil=True)
+def select_rows(tile, start, tie_keys, mask, keys, ties, positions, row0):
+    """:func:`select_tile` on the calling thread, without the GIL (one worker thread per row block)."""
+    for i in range(tile.shape[0]):
+        select_block(tile[i], start, tie_keys, mask, keys[row0 + i], ties[row0 + i], positions[row0 + i])
+
+
 @numba.njit(fastmath=True, cache=True, parallel=True)
 def threshold_tile(tile, start, threshold, mask):
     """Entries of a key tile with key >= ``threshold`` (allowed by ``mask``), row by row.
