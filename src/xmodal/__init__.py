@@ -13,7 +13,7 @@ The package is organised as one folder per pipeline stage::
 imported only when the names that need them are first used.
 """
 
-from importlib import import_module
+from xmodal._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -32,13 +32,4 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'xmodal' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_names("xmodal", _LAZY, globals())

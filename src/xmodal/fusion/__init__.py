@@ -16,7 +16,7 @@ Modules (nothing heavy is imported until a name is used)::
     names        the choices (methods, classifiers, ...), light enough for the command line
 """
 
-from importlib import import_module
+from xmodal._lazy import lazy_names
 
 _LAZY = {
     "FusionClassifier": "xmodal.fusion.classifier",
@@ -34,13 +34,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'xmodal.fusion' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_names("xmodal.fusion", _LAZY, globals())

@@ -8,14 +8,11 @@
 Names are imported on first use, so ``import xmodal.search`` does not load Numba or Annoy.
 """
 
-from importlib import import_module
+from xmodal._lazy import lazy_names
 
 _LAZY = {"Index": "xmodal.search.index", "ExactIndex": "xmodal.search.exact", "METRICS": "xmodal.search.metrics"}
 
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'xmodal.search' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names("xmodal.search", _LAZY, globals())
