@@ -138,3 +138,27 @@ def test_a_chosen_supervised_projection_saves_and_loads_without_pickle(tmp_path)
     assert again.chosen_ == auto.chosen_
     np.testing.assert_array_equal(again.transform_text(X_text[:5]), auto.transform_text(X_text[:5]))
     np.testing.assert_array_equal(again.transform_image(np.abs(X_image[:5])), auto.transform_image(np.abs(X_image[:5])))
+
+
+def test_candidates_of_a_fold_share_feature_maps_without_changing_any_score(monkeypatch):
+    from xmodal.projection import feature_maps
+    from xmodal.projection.kernel_cca import KernelCCA
+
+    X_image, X_text, y = _labelled(n=150, seed=3)
+    X_image = np.abs(X_image)  # chi2 needs histograms
+    candidates = [KernelCCA(kernel_image="chi2", kernel_text="linear", reg_image=reg, reg_text=reg)
+                  for reg in (0.01, 0.1, 1.0)] + [SemanticMatching(kernel_image="chi2", C=1.0)]
+    fits = []
+    original = feature_maps.KernelFeatureMap.fit_transform
+    monkeypatch.setattr(feature_maps.KernelFeatureMap, "fit_transform",
+                        lambda self, X, y=None, **kw: fits.append(self.kernel) or original(self, X, y, **kw))
+    shared = cross_validate_projections(candidates, X_image, X_text, y=y, cv=3)
+    assert sorted(fits) == ["chi2"] * 3 + ["linear"] * 3  # one map per modality and fold, not one per candidate
+    fits.clear()
+    with monkeypatch.context() as patch:  # every candidate fitting its own maps
+        patch.setattr(feature_maps, "sharing_feature_maps", lambda: __import__("contextlib").nullcontext())
+        patch.setattr("xmodal.projection.selection.sharing_feature_maps",
+                      lambda: __import__("contextlib").nullcontext())
+        alone = cross_validate_projections(candidates, X_image, X_text, y=y, cv=3)
+    assert len(fits) == 4 * 2 * 3
+    assert shared == alone

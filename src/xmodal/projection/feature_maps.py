@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import numbers
 
 import numpy as np
@@ -12,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import check_view, eigh_descending, numerical_rank, store_init_params
 from .kernels import KERNELS, check_kernel_input, default_gamma, kernel_matrix
 
-__all__ = ["KernelFeatureMap"]
+__all__ = ["KernelFeatureMap", "fit_view_maps", "sharing_feature_maps"]
 
 _GAMMA_SAMPLE = 500  # rows used to set the default kernel width
 _BLOCK_ROWS = 2048  # rows whose kernel against the landmarks is held at once
@@ -155,6 +158,47 @@ class KernelFeatureMap(BaseEstimator):
                              coef0=self.coef0)
 
 
+_SHARED_MAPS = contextvars.ContextVar("xmodal_shared_feature_maps", default=None)
+
+
+@contextlib.contextmanager
+def sharing_feature_maps():
+    """Inside the block, identical kernel feature maps are fitted once.
+
+    Projections that fit a map with the same parameters on the same rows (the candidates of
+    one cross-validation fold, which differ only in a regulariser or ``C``) reuse the first
+    fit: :func:`fit_view_maps` keys its fits by the map's parameters and a digest of the rows'
+    contents. Each caller gets its own copy of the coordinates; the fitted map is shared and
+    never modified. Nothing outlives the block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmodal.projection.kernel_cca import KernelCCA
+    >>> rng = np.random.default_rng(0)
+    >>> Xi, Xt = rng.random((60, 5)), rng.random((60, 4))
+    >>> with sharing_feature_maps():
+    ...     a = KernelCCA(reg_image=0.1).fit(Xi, Xt)
+    ...     b = KernelCCA(reg_image=1.0).fit(Xi, Xt)
+    >>> a.image_map_ is b.image_map_
+    True
+    """
+    token = _SHARED_MAPS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_MAPS.reset(token)
+
+
+def _contents_digest(X):
+    """Shape, kind and a digest of the values of a dense or sparse matrix."""
+    digest = hashlib.blake2b(digest_size=16)
+    parts = (X.data, X.indices, X.indptr) if sp.issparse(X) else (X,)
+    for part in parts:
+        digest.update(memoryview(np.ascontiguousarray(part)).cast("B"))
+    return X.shape, sp.issparse(X), digest.hexdigest()
+
+
 def fit_view_maps(estimator, X_image, X_text):
     """Fit one :class:`KernelFeatureMap` per modality from ``estimator``'s kernel parameters.
 
@@ -162,13 +206,22 @@ def fit_view_maps(estimator, X_image, X_text):
     ``coef0``, ``n_landmarks``, ``eigenvalue_floor`` and ``seed`` from ``estimator``, stores the
     fitted maps as ``estimator.image_map_`` / ``estimator.text_map_`` and returns the centred
     training coordinates ``(Phi_image, Phi_text)``. The paired views must already be validated.
+    Inside :func:`sharing_feature_maps`, a map already fitted there is reused.
     """
+    shared = _SHARED_MAPS.get()
     maps = []
     for modality, X in (("image", X_image), ("text", X_text)):
         fmap = KernelFeatureMap(kernel=getattr(estimator, f"kernel_{modality}"),
                                 gamma=getattr(estimator, f"gamma_{modality}"), degree=estimator.degree,
                                 coef0=estimator.coef0, n_landmarks=estimator.n_landmarks,
                                 eigenvalue_floor=estimator.eigenvalue_floor, seed=estimator.seed)
-        maps.append((fmap, fmap.fit_transform(X, name=f"X_{modality}")))
+        if shared is None:
+            maps.append((fmap, fmap.fit_transform(X, name=f"X_{modality}")))
+            continue
+        key = (tuple(sorted(fmap.get_params().items())), _contents_digest(X))
+        if key not in shared:
+            shared[key] = (fmap, fmap.fit_transform(X, name=f"X_{modality}"))
+        fitted, coords = shared[key]
+        maps.append((fitted, coords.copy()))
     (estimator.image_map_, Phi_image), (estimator.text_map_, Phi_text) = maps
     return Phi_image, Phi_text

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from xmodal.projection._base import store_init_params, unit_rows
 from xmodal.projection.cca import CCA
+from xmodal.projection.feature_maps import sharing_feature_maps
 
 __all__ = ["crossmodal_map", "group_folds", "cross_validate_projections", "ProjectionSearchCV", "CCACV"]
 
@@ -135,8 +136,9 @@ def cross_validate_projections(candidates, X_image, X_text, y=None, groups=None,
     totals = {}
     for train, val_images, val, relevant in _validation_folds(groups, y, cv, seed):
         fit_kwargs = {} if y is None else {"y": y[train]}
-        for index, candidate in enumerate(candidates):
-            model = clone(candidate).fit(X_image[train], X_text[train], **fit_kwargs)
+        with sharing_feature_maps():  # candidates differing only in a regulariser share the fold's maps
+            models = [clone(candidate).fit(X_image[train], X_text[train], **fit_kwargs) for candidate in candidates]
+        for index, model in enumerate(models):
             if not _has_components(model):
                 score = crossmodal_map(model.transform_image(X_image[val_images]),
                                        model.transform_text(X_text[val]), relevant)
