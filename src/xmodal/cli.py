@@ -202,15 +202,8 @@ def _evaluate(args) -> None:
 
 
 def _read_manifest(args):
-    from xmodal.datasets.manifest import read_manifest
-
-    collection = read_manifest(args.manifest, label_column=None if args.no_labels else args.label_column,
-                               on_error="skip" if args.skip_bad_rows else "raise")
-    for message in collection.skipped:
-        print(f"skipped: {message}", file=sys.stderr)
-    if collection.skipped:
-        print(f"skipped {len(collection.skipped)} bad row(s)", file=sys.stderr)
-    return collection
+    return fusion_command.read_manifest_reporting(args.manifest, None if args.no_labels else args.label_column,
+                                                  args.skip_bad_rows)
 
 
 def _fit(args) -> None:

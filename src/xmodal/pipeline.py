@@ -104,10 +104,7 @@ class Pipeline:
         X_text = self._features(self.text_encoder, texts, fit=True)
         self.timings_["text features"] = time.perf_counter() - start
         start = time.perf_counter()
-        kwargs = {} if labels is None else {"y": labels}
-        if "groups" in inspect.signature(self.projection.fit).parameters:
-            kwargs["groups"] = text_image
-        self.projection.fit(X_image[text_image], X_text, **kwargs)
+        fit_projection(self.projection, X_image, X_text, text_image, labels)
         self.timings_["projection"] = time.perf_counter() - start
         return self
 
@@ -257,3 +254,19 @@ def _row_norms(X):
     if hasattr(X, "multiply"):
         return np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
     return np.linalg.norm(np.asarray(X, dtype=np.float64), axis=1)
+
+
+def fit_projection(projection, X_image, X_text, text_image, text_labels=None):
+    """Fit ``projection`` on each text row paired with its image's row; returns the projection.
+
+    ``text_labels`` (one per text row) reach ``fit`` as ``y`` and the image index of each text as
+    ``groups`` (so cross-validation never splits an image's captions), when ``fit`` takes them.
+    """
+    text_image = np.asarray(text_image)
+    parameters = inspect.signature(projection.fit).parameters
+    kwargs = {}
+    if text_labels is not None and "y" in parameters:
+        kwargs["y"] = np.asarray(text_labels)
+    if "groups" in parameters:
+        kwargs["groups"] = text_image
+    return projection.fit(X_image[text_image], X_text, **kwargs)

@@ -47,6 +47,18 @@ def add_collection_arguments(parser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def read_manifest_reporting(path, label_column, skip_bad_rows):
+    """Read a manifest for a command: bad rows skipped (``skip_bad_rows``) are reported on stderr."""
+    from xmodal.datasets.manifest import read_manifest
+
+    collection = read_manifest(path, label_column=label_column, on_error="skip" if skip_bad_rows else "raise")
+    for message in collection.skipped:
+        print(f"skipped: {message}", file=sys.stderr)
+    if collection.skipped:
+        print(f"skipped {len(collection.skipped)} bad row(s) of {path}", file=sys.stderr)
+    return collection
+
+
 def load_collection(path, args, labels=True):
     """A manifest (``.csv``) or features file (``.npz``) as a Collection with a split; skipped rows to stderr."""
     from pathlib import Path
@@ -56,14 +68,7 @@ def load_collection(path, args, labels=True):
 
         collection = read_features(path)
     else:
-        from xmodal.datasets.manifest import read_manifest
-
-        collection = read_manifest(path, label_column=args.label_column if labels else None,
-                                   on_error="skip" if args.skip_bad_rows else "raise")
-        for message in collection.skipped:
-            print(f"skipped: {message}", file=sys.stderr)
-        if collection.skipped:
-            print(f"skipped {len(collection.skipped)} bad row(s) of {path}", file=sys.stderr)
+        collection = read_manifest_reporting(path, args.label_column if labels else None, args.skip_bad_rows)
     if collection.splits is None:
         collection = collection.with_random_split(args.test_size, seed=args.seed)
     return collection

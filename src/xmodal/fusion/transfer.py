@@ -27,7 +27,6 @@ B's test split is used once, for the figures returned.
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 
@@ -43,19 +42,11 @@ from xmodal.fusion.shift import domain_shift_report, warn_about
 
 
 def fit_projection(projection, X_image, X_text, text_image, labels=None):
-    """Fit ``projection`` on text rows paired with their image's row, as :class:`~xmodal.pipeline.Pipeline` does.
+    """Fit ``projection`` as :class:`~xmodal.pipeline.Pipeline` does, from ``labels`` per *image*."""
+    from xmodal.pipeline import fit_projection as fit_on_texts
 
-    ``labels`` (one per image) reach the projection as ``y`` (per text row) and the image index as
-    ``groups`` when its ``fit`` takes them.
-    """
-    text_image = np.asarray(text_image)
-    parameters = inspect.signature(projection.fit).parameters
-    kwargs = {}
-    if labels is not None and "y" in parameters:
-        kwargs["y"] = np.asarray(labels)[text_image]
-    if "groups" in parameters:
-        kwargs["groups"] = text_image
-    return projection.fit(X_image[text_image], X_text, **kwargs)
+    text_labels = None if labels is None else np.asarray(labels)[np.asarray(text_image)]
+    return fit_on_texts(projection, X_image, X_text, text_image, text_labels)
 
 
 @dataclass

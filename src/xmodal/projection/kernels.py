@@ -13,12 +13,10 @@ name                formula                                                     
 ==================  =============================================================  ==================
 
 The inner-product kernels take one BLAS product per block and a Numba pass over it; the
-histogram kernels (chi2, intersection) are Numba loops over dense rows. Sparse input is
-densified one block of rows at a time, so memory stays bounded by the block size times the
-feature count plus the output.
-
-Similar loops live in :mod:`xmodal.search.kernels` (pairwise similarities for search); the
-two could later share one module of pairwise Numba kernels.
+histogram kernels (chi2, intersection) are Numba loops over dense rows calling the pairwise
+kernels of :mod:`xmodal.search.kernels` (one definition of each formula serves both stages).
+Sparse input is densified one block of rows at a time, so memory stays bounded by the block
+size times the feature count plus the output.
 """
 
 from __future__ import annotations
@@ -28,6 +26,8 @@ import numbers
 import numba
 import numpy as np
 import scipy.sparse as sp
+
+from xmodal.search.kernels import chi_squared, histogram_intersection
 
 __all__ = ["KERNELS", "kernel_matrix", "default_gamma", "check_kernel_input"]
 
@@ -59,28 +59,19 @@ def _polynomial_from_products(products, gamma, coef0, degree):
 
 @numba.njit(fastmath=True, cache=True)
 def _chi2_distances(X, Y, out):
-    """``out[i, j] = sum_k (X[i,k] - Y[j,k])^2 / (X[i,k] + Y[j,k])``, terms with a zero sum skipped."""
+    """``out[i, j]`` = :func:`~xmodal.search.kernels.chi_squared` ``(X[i], Y[j])`` (0/0 terms skipped)."""
     for i in range(X.shape[0]):
         for j in range(Y.shape[0]):
-            total = 0.0
-            for k in range(X.shape[1]):
-                s = X[i, k] + Y[j, k]
-                if s > 0.0:
-                    d = X[i, k] - Y[j, k]
-                    total += d * d / s
-            out[i, j] = total
+            out[i, j] = chi_squared(X[i], Y[j])
     return out
 
 
 @numba.njit(fastmath=True, cache=True)
 def _intersection(X, Y, out):
-    """``out[i, j] = sum_k min(X[i, k], Y[j, k])``."""
+    """``out[i, j]`` = :func:`~xmodal.search.kernels.histogram_intersection` ``(X[i], Y[j])``."""
     for i in range(X.shape[0]):
         for j in range(Y.shape[0]):
-            total = 0.0
-            for k in range(X.shape[1]):
-                total += min(X[i, k], Y[j, k])
-            out[i, j] = total
+            out[i, j] = histogram_intersection(X[i], Y[j])
     return out
 
 
