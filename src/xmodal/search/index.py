@@ -108,7 +108,8 @@ class Index:
     Notes
     -----
     How ``"auto"`` chooses: with ``target_recall >= 1`` it is exact. Otherwise it measures the
-    exact search's single-query latency on held-out items; for each approximate backend that
+    exact search's single-query latency on held-out items (or the ``queries`` given to
+    :meth:`build`); for each approximate backend that
     serves the metric it first measures the backend's latency floor on a 2 000-row probe index
     (Python call, candidate re-scoring) and skips it when exact search is already within
     ``min_speedup`` of that floor; else it builds the backend, tunes it to the recall target and
@@ -268,8 +269,17 @@ class Index:
 
     # ------------------------------------------------------------------ building
 
-    def build(self):
+    def build(self, queries=None):
         """Drop deleted rows, then build (or rebuild) the backend over every row and tune it.
+
+        Parameters
+        ----------
+        queries : array-like of shape (n_queries, dim), optional
+            Representative queries, e.g. the text embeddings that will search an image gallery.
+            When given, the recall target is tuned, and ``backend="auto"`` measured, on them;
+            by default on a held-out sample of the index's own items. Own items are easier
+            queries than outside ones when the collection holds near-duplicates (each item's
+            neighbours are then its own copies), so pass real queries when you have them.
 
         Returns
         -------
@@ -289,14 +299,14 @@ class Index:
         self.n_built_ = len(self._store)
         start = time.perf_counter()
         if self.backend == "auto":
-            self._choose_backend()
+            self._choose_backend(queries)
         elif self.backend == "exact":
             self.backend_ = "exact"
         else:
             self._approx = _approximate_backend(self.backend, self.metric, self.get_params(), self.n_built_)
             self._approx.build(self._store)
             self.backend_ = self.backend
-            self.tune()
+            self.tune(queries=queries)
         self.build_info_ = {"n_built": self.n_built_, "seconds": time.perf_counter() - start,
                             "reproducible": self.backend_ != "annoy" or self.n_jobs == 1}
         return self
@@ -344,7 +354,7 @@ class Index:
                 "effort": int(effort), "recall": float(dict(curve)[effort]), "curve": curve,
                 "advice": advice, "sample_size": int(sample.queries.n)}
 
-    def _choose_backend(self):
+    def _choose_backend(self, queries=None):
         """``backend="auto"``: measure exact and each candidate backend, keep the fastest (see Notes)."""
         candidates = [name for name in ("annoy", "lsh") if _supports(name, self.metric)]
         self.backend_ = "exact"
@@ -352,7 +362,7 @@ class Index:
             why = "target_recall is 1.0" if self.target_recall >= 1.0 else f"no approximate backend serves {self.metric}"
             self.selection_ = {"chosen": "exact", "reason": why}
             return
-        sample = self._sample()
+        sample = self._sample(queries)
         exact_seconds = sample.seconds_per_query(lambda q, k: self._store.topk_positions(q, k))
         measured = {"exact": {"seconds_per_query": exact_seconds}}
         best = None
