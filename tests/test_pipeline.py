@@ -134,3 +134,18 @@ def test_fit_leaves_out_unreadable_images_and_their_texts(tmp_path):
     probe = [texts[0], texts[9], "a big red circle"]
     np.testing.assert_allclose(pipe.embed_texts(probe), clean.embed_texts(probe), atol=1e-5)
     np.testing.assert_allclose(pipe.embed_images(paths[:3]), clean.embed_images(paths[:3]), atol=1e-5)
+
+
+def test_approximate_galleries_are_tuned_on_training_queries_of_both_kinds(fitted, tmp_path):
+    from xmodal.gallery import Gallery
+
+    pipe, corpus, texts = fitted
+    sample = pipe.query_sample_
+    assert sample["image"].shape[1] == sample["text"].shape[1] == pipe.embed_texts(texts[:1]).shape[1]
+    np.testing.assert_allclose(sample["text"][:1], pipe.embed_texts([texts[0]]), atol=1e-5)  # sorted seeded rows
+    pipe.save(tmp_path / "m")
+    model = Pipeline.load(tmp_path / "m")
+    model.galleries_["text"] = Gallery("text", approximate_from=40, backend="lsh", tuning_size=20)
+    model.add_texts(texts)
+    tuning = model.galleries_["text"].index.tuning_
+    assert tuning["sample_size"] == len(sample["image"]) + len(sample["text"])  # not 20 own items

@@ -100,11 +100,13 @@ class Gallery:
     def __len__(self):
         return len(self.index)
 
-    def add(self, vectors, ids, metadata=None):
+    def add(self, vectors, ids, metadata=None, queries=None):
         """Add embedded items; ``metadata`` maps column names to one string per item.
 
         Builds the index when the gallery reaches ``approximate_from`` items, and rebuilds it
-        when the items added since the last build reach half of those built.
+        when the items added since the last build reach half of those built; ``queries``
+        (embedded, like the searches it will serve) are what an approximate index is then tuned
+        on (see :meth:`xmodal.search.index.Index.build`).
         """
         n = len(vectors)
         ids = np.asarray([str(i) for i in ids])
@@ -129,7 +131,7 @@ class Gallery:
         index = self.index
         if index.backend != "exact" and len(index) >= self.approximate_from and (
                 index.n_built_ == 0 or 2 * index.n_buffered >= index.n_built_):
-            index.build()
+            index.build(queries=queries)
 
     def search(self, queries, k=10, threshold=None) -> list[SearchResult]:
         """Top-``k`` hits per query row (with ``threshold``: only hits scoring at least that; ``k=None``: all)."""

@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 
+_QUERY_SAMPLE = 250  # training images, and texts, kept in the common space to tune approximate galleries
+
 
 def default_image_encoder(**params):
     """The default image side: dense RootSIFT Fisher vector (64 Gaussians, PCA to 256) + HSV histogram."""
@@ -54,6 +56,10 @@ class Pipeline:
     skipped_images_ : ndarray of int
         Images of ``fit`` left out because the image encoder could not read them (its
         ``on_error="skip"``); their texts were left out too, with a warning.
+    query_sample_ : dict of str -> ndarray
+        Up to 250 training images and 250 training texts in the common space (``"image"``,
+        ``"text"``, seeded sample): the queries a gallery's approximate index is tuned on, since
+        both kinds search both galleries.
     galleries_ : dict of str -> xmodal.gallery.Gallery
         The ``"image"`` and ``"text"`` collections searched, made by the first ``add_images`` /
         ``add_texts``: searched exactly below 50 000 items, from there with the backend (exact,
@@ -106,6 +112,10 @@ class Pipeline:
         start = time.perf_counter()
         fit_projection(self.projection, X_image, X_text, text_image, labels)
         self.timings_["projection"] = time.perf_counter() - start
+        rng = np.random.default_rng(0)
+        pick = (lambda n: np.sort(rng.choice(n, size=min(n, _QUERY_SAMPLE), replace=False)))
+        self.query_sample_ = {"image": self.projection.transform_image(X_image[pick(X_image.shape[0])]),
+                              "text": self.projection.transform_text(X_text[pick(X_text.shape[0])])}
         return self
 
     def _drop_unread(self, n_images, texts, text_image, labels):
@@ -178,7 +188,7 @@ class Pipeline:
             ids = [str(im) if p else str(len(gallery) + i) for i, (im, p) in enumerate(zip(images, is_path))]
         metadata = dict(metadata or {})
         metadata.setdefault("path", [str(im) if p else "" for im, p in zip(images, is_path)])
-        gallery.add(self.embed_images(images), ids, metadata)
+        gallery.add(self.embed_images(images), ids, metadata, queries=self._tuning_queries())
         return self
 
     def add_texts(self, texts, ids=None, metadata=None):
@@ -191,8 +201,14 @@ class Pipeline:
         ids = [str(len(gallery) + i) for i in range(len(texts))] if ids is None else ids
         metadata = dict(metadata or {})
         metadata.setdefault("text", texts)
-        gallery.add(self.embed_texts(texts), ids, metadata)
+        gallery.add(self.embed_texts(texts), ids, metadata, queries=self._tuning_queries())
         return self
+
+    def _tuning_queries(self):
+        """Training images and texts in the common space, for tuning an approximate gallery (None: a model
+        saved before they were kept, whose galleries tune on their own items)."""
+        sample = getattr(self, "query_sample_", None)
+        return None if sample is None else np.vstack([sample["image"], sample["text"]])
 
     def search_text(self, query, k=10, target="image", threshold=None):
         """Rank the ``target`` gallery ("image" or "text") for a text query (or a list of them).
