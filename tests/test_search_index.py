@@ -313,10 +313,10 @@ def test_build_tunes_on_given_queries_when_own_items_are_near_duplicates():
     words = rng.standard_normal((400, 16)).astype(np.float32)
     copies = np.vstack([words + 0.05 * rng.standard_normal(words.shape, dtype=np.float32) for _ in range(10)])
     outside = rng.standard_normal((200, 16)).astype(np.float32)  # no copy of these in the index
-    own = Index(metric="cosine", backend="lsh", n_tables=4, n_bits=10, seed=0, target_recall=0.9, tuning_size=200)
+    own = Index(metric="cosine", backend="lsh", n_tables=4, n_bits=10, seed=0, target_recall=0.8, tuning_size=200)
     own.add(copies)
     own.build()
-    given = Index(metric="cosine", backend="lsh", n_tables=4, n_bits=10, seed=0, target_recall=0.9, tuning_size=200)
+    given = Index(metric="cosine", backend="lsh", n_tables=4, n_bits=10, seed=0, target_recall=0.8, tuning_size=200)
     given.add(copies)
     given.build(queries=outside)
     truth = reference_search("cosine", outside, copies, np.arange(len(copies)), 10)[0]
@@ -325,6 +325,8 @@ def test_build_tunes_on_given_queries_when_own_items_are_near_duplicates():
         return recall_at_k(index._search_positions(index._store.prepare(outside), 10, None, index.effort_)[0], truth)
 
     assert given.tuning_["sample_size"] == 200
-    assert given.tuning_["reached"] and recall(given) >= 0.9 - 1e-9  # measured on these very queries
+    # measured on these very queries: the mean recall there, and the reached lower bound below it
+    assert given.tuning_["reached"] and recall(given) == pytest.approx(given.tuning_["recall"])
+    assert given.tuning_["recall"] >= given.tuning_["recall_lower_bound"] >= 0.8
     # own items find their own copies: the effort tuned on them is smaller, and falls short here
-    assert own.effort_ < given.effort_ and recall(own) < 0.9
+    assert own.effort_ < given.effort_ and recall(own) < 0.8

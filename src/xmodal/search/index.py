@@ -98,8 +98,9 @@ class Index:
     effort_ : int or None
         Tuned ``search_k`` (Annoy) or probes per table (LSH).
     tuning_ : dict or None
-        Recall measured on the held-out sample: target, reached, chosen effort, the curve, and an
-        ``n_trees`` / ``n_tables`` advice.
+        Recall measured on the held-out sample: target, reached (the 95 % lower confidence bound
+        of the sample's recall reaches the target), chosen effort, mean recall and its lower bound
+        there, the curve of lower bounds, and an ``n_trees`` / ``n_tables`` advice.
     selection_ : dict or None
         For ``backend="auto"``: the latencies measured and why the backend was chosen.
     build_info_ : dict
@@ -341,17 +342,19 @@ class Index:
     def _tune_on(self, sample, target):
         first, last = self._approx.effort_range(self.recall_k)
 
-        def recall_of(effort):
-            return sample.recall(lambda q, k: self._search_positions(q, k, self._mask(None), effort)[0])
+        def search_at(effort):
+            return lambda q, k: self._search_positions(q, k, self._mask(None), effort)[0]
 
-        effort, reached, curve = tune_effort(recall_of, target, first, last)
+        effort, reached, curve = tune_effort(lambda e: sample.recall(search_at(e), lower_bound=True),
+                                             target, first, last)
         self.effort_ = effort
         if self._approx.kind == "annoy":
             advice = {"n_trees": self._approx.n_trees if reached else 2 * self._approx.n_trees}
         else:
             advice = {"n_tables": self._approx.n_tables if reached else 2 * self._approx.n_tables}
         return {"target_recall": float(target), "recall_k": sample.k, "reached": bool(reached),
-                "effort": int(effort), "recall": float(dict(curve)[effort]), "curve": curve,
+                "effort": int(effort), "recall": float(sample.recall(search_at(effort))),
+                "recall_lower_bound": float(dict(curve)[effort]), "curve": curve,
                 "advice": advice, "sample_size": int(sample.queries.n)}
 
     def _choose_backend(self, queries=None):

@@ -4,8 +4,11 @@ A sample of stored items serves as queries. Each one's true neighbours are its e
 the *other* items (the item itself is left out of both the truth and the approximate answer, so
 finding itself earns nothing). The approximate backend is then asked with a growing search effort
 (Annoy's ``search_k``, LSH's probes per table) until its recall@k on the sample reaches the
-target; the last doubling is refined by bisection. The choice depends only on recall, never on
-timings, so two tunings of the same index agree.
+target; the last doubling is refined by bisection. Reaching means with 95 % one-sided confidence:
+the lower bound ``mean - 1.645 sd / sqrt(n)`` of the per-query recalls must reach the target, so
+that new queries like the sample's get the target on average, not just the sample (on GloVe, an
+effort whose 300-query sample mean was 0.95 gave 0.93 on 1 000 other queries). The choice depends
+only on recall, never on timings, so two tunings of the same index agree.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 
 import numpy as np
 
-__all__ = ["HeldOutSample", "recall_at_k", "tune_effort"]
+__all__ = ["HeldOutSample", "recall_at_k", "recall_lower_bound", "tune_effort"]
 
 
 def recall_at_k(found, truth):
@@ -25,10 +28,29 @@ def recall_at_k(found, truth):
     >>> recall_at_k(np.array([[1, 2, 3], [4, 5, -1]]), np.array([[3, 2, 9], [4, 5, 6]]))
     0.6666666666666666
     """
+    hits = _per_query_recall(found, truth)
+    return float(np.mean(hits)) if hits.size else 1.0
+
+
+def recall_lower_bound(found, truth, z=1.645):
+    """One-sided lower confidence bound of the mean per-query recall: ``mean - z * sd / sqrt(n)``.
+
+    Examples
+    --------
+    >>> round(recall_lower_bound(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 9]])), 3)
+    0.339
+    """
+    hits = _per_query_recall(found, truth)
+    if hits.size < 2:
+        return float(hits.mean()) if hits.size else 1.0
+    return float(hits.mean() - z * hits.std(ddof=1) / np.sqrt(hits.size))
+
+
+def _per_query_recall(found, truth):
     found = np.asarray(found)
     truth = np.asarray(truth)
-    hits = [np.intersect1d(f[f >= 0], t[t >= 0]).size / max(1, (t >= 0).sum()) for f, t in zip(found, truth)]
-    return float(np.mean(hits)) if hits else 1.0
+    return np.array([np.intersect1d(f[f >= 0], t[t >= 0]).size / max(1, (t >= 0).sum())
+                     for f, t in zip(found, truth)], dtype=np.float64)
 
 
 class HeldOutSample:
@@ -85,10 +107,11 @@ class HeldOutSample:
             out[i, :others.size] = others
         return out
 
-    def recall(self, search):
-        """Recall@k of ``search(queries, k) -> positions`` against the exact truth."""
-        return recall_at_k(self.without_self(search(self.queries, self.k + (self.positions is not None))),
-                           self.truth)
+    def recall(self, search, lower_bound=False):
+        """Recall@k of ``search(queries, k) -> positions`` against the exact truth: the mean over the
+        sample, or with ``lower_bound`` its 95 % one-sided lower confidence bound."""
+        found = self.without_self(search(self.queries, self.k + (self.positions is not None)))
+        return (recall_lower_bound if lower_bound else recall_at_k)(found, self.truth)
 
     def seconds_per_query(self, search, n_queries=30, repeats=3):
         """Single-query latency of ``search``, as a user would query: each of ``n_queries`` queries
