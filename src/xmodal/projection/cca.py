@@ -11,9 +11,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     centred_cross_product,
-    centred_products,
     centred_dot,
     centred_gram,
+    centred_products,
     centred_transpose_dot,
     check_paired_views,
     check_view,
@@ -332,7 +332,7 @@ class _WhitenedView:
 
 
 def _resolved_solver(X, solver):
-    """"primal" or "dual" for one view ("auto": dual when there are more features than rows)."""
+    """The solver of one view, "primal" or "dual" ("auto": dual when there are more features than rows)."""
     if solver == "auto":
         return "dual" if X.shape[1] > X.shape[0] else "primal"
     return solver
