@@ -371,6 +371,10 @@ class Index:
         best = None
         for name in candidates:
             floor = self._latency_floor(name, sample)
+            if exact_seconds < self.min_speedup * floor:  # confirm before skipping: a busy moment must not decide
+                exact_seconds = min(exact_seconds, sample.seconds_per_query(lambda q, k: self._store.topk_positions(q, k)))
+                floor = min(floor, self._latency_floor(name, sample))
+                measured["exact"]["seconds_per_query"] = exact_seconds
             entry = {"floor_seconds_per_query": floor}
             measured[name] = entry
             if exact_seconds < self.min_speedup * floor:
