@@ -389,20 +389,15 @@ def centred_cross_product(X, mean_x, Y, mean_y):
     array([[2.]])
     """
     if not sp.issparse(X) and not sp.issparse(Y):
-        return _dense_centred_cross_product(X, mean_x, Y, mean_y)
+        if X is Y and mean_x is mean_y:  # a covariance: half the work, as a symmetric rank-k update
+            return _accumulate_centred(X, mean_x, None, None, ("xx",))[0]
+        return _accumulate_centred(X, mean_x, Y, mean_y, ("xy",))[0]
     if not sp.issparse(Y):
         return centred_transpose_dot(X, mean_x, Y - mean_y)
     if not sp.issparse(X):
         return centred_transpose_dot(Y, mean_y, X - mean_x).T
     product = (X.T @ Y).toarray()
     return product - X.shape[0] * np.outer(mean_x, mean_y)
-
-
-def _dense_centred_cross_product(X, mean_x, Y, mean_y):
-    """``(X - mean_x).T @ (Y - mean_y)`` for dense operands, accumulated over row blocks."""
-    if X is Y and mean_x is mean_y:
-        return _accumulate_centred(X, mean_x, None, None, ("xx",))[0]
-    return _accumulate_centred(X, mean_x, Y, mean_y, ("xy",))[0]
 
 
 def centred_products(X, mean_x, Y, mean_y):

@@ -31,7 +31,7 @@ from xmodal.search._validation import as_ids, check_int, check_number, read_only
 from xmodal.search.exact import ExactIndex
 from xmodal.search.metrics import get_metric
 from xmodal.search.topk import select_candidates
-from xmodal.search.tuning import HeldOutSample, tune_effort
+from xmodal.search.tuning import HeldOutSample, lower_confidence_bound, tune_effort
 
 __all__ = ["Index"]
 
@@ -345,15 +345,21 @@ class Index:
         def search_at(effort):
             return lambda q, k: self._search_positions(q, k, self._mask(None), effort)[0]
 
-        effort, reached, curve = tune_effort(lambda e: sample.recall(search_at(e), lower_bound=True),
-                                             target, first, last)
+        means = {}
+
+        def lower_bound_at(effort):  # one search per effort gives both the bound and the mean
+            recalls = sample.recalls(search_at(effort))
+            means[effort] = float(recalls.mean())
+            return lower_confidence_bound(recalls)
+
+        effort, reached, curve = tune_effort(lower_bound_at, target, first, last)
         self.effort_ = effort
         if self._approx.kind == "annoy":
             advice = {"n_trees": self._approx.n_trees if reached else 2 * self._approx.n_trees}
         else:
             advice = {"n_tables": self._approx.n_tables if reached else 2 * self._approx.n_tables}
         return {"target_recall": float(target), "recall_k": sample.k, "reached": bool(reached),
-                "effort": int(effort), "recall": float(sample.recall(search_at(effort))),
+                "effort": int(effort), "recall": means[effort],
                 "recall_lower_bound": float(dict(curve)[effort]), "curve": curve,
                 "advice": advice, "sample_size": int(sample.queries.n)}
 

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-__all__ = ["HeldOutSample", "recall_at_k", "recall_lower_bound", "tune_effort"]
+__all__ = ["HeldOutSample", "lower_confidence_bound", "recall_at_k", "tune_effort"]
 
 
 def recall_at_k(found, truth):
@@ -32,18 +32,18 @@ def recall_at_k(found, truth):
     return float(np.mean(hits)) if hits.size else 1.0
 
 
-def recall_lower_bound(found, truth, z=1.645):
-    """One-sided lower confidence bound of the mean per-query recall: ``mean - z * sd / sqrt(n)``.
+def lower_confidence_bound(values, z=1.645):
+    """One-sided lower confidence bound of a mean: ``mean - z * sd / sqrt(n)`` (the mean for n < 2).
 
     Examples
     --------
-    >>> round(recall_lower_bound(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 9]])), 3)
+    >>> round(lower_confidence_bound(np.array([1.0, 0.5])), 3)
     0.339
     """
-    hits = _per_query_recall(found, truth)
-    if hits.size < 2:
-        return float(hits.mean()) if hits.size else 1.0
-    return float(hits.mean() - z * hits.std(ddof=1) / np.sqrt(hits.size))
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        return float(values.mean()) if values.size else 1.0
+    return float(values.mean() - z * values.std(ddof=1) / np.sqrt(values.size))
 
 
 def _per_query_recall(found, truth):
@@ -107,11 +107,10 @@ class HeldOutSample:
             out[i, :others.size] = others
         return out
 
-    def recall(self, search, lower_bound=False):
-        """Recall@k of ``search(queries, k) -> positions`` against the exact truth: the mean over the
-        sample, or with ``lower_bound`` its 95 % one-sided lower confidence bound."""
-        found = self.without_self(search(self.queries, self.k + (self.positions is not None)))
-        return (recall_lower_bound if lower_bound else recall_at_k)(found, self.truth)
+    def recalls(self, search):
+        """Recall@k of ``search(queries, k) -> positions`` for each sampled query, against the exact truth."""
+        return _per_query_recall(self.without_self(search(self.queries, self.k + (self.positions is not None))),
+                                 self.truth)
 
     def seconds_per_query(self, search, n_queries=30, repeats=3):
         """Single-query latency of ``search``, as a user would query: each of ``n_queries`` queries
