@@ -131,7 +131,15 @@ def section_exact(rounds, n=100_000, d=128, n_queries=1000, k=10):
     latency = {name: {"best_ms": 1e3 * min(t), "median_ms": 1e3 * float(np.median(t)),
                       "fraction_of_bandwidth_bound": bound_best / min(t)} for name, t in times.items()}
     bandwidth = V.nbytes / bound_best / 1e9
+    # small batches (a page of queries, a script's loop): below 32 queries xmodal scores them in one
+    # Numba pass over the rows, from 32 per thread on worker threads with single-threaded BLAS
+    small = {}
+    for size in (4, 16, 64, 256):
+        part = Q[:size]
+        t = best_of(rounds, {"xmodal": lambda: index.search(part, k), "numpy": lambda: numpy_topk(part)}, burst=3)
+        small[size] = {name: size / s for name, s in t.items()}
     return {"n": n, "d": d, "n_queries": n_queries, "k": k, "agreement_with_numpy": agree, "batch": batch,
+            "small_batches_queries_per_s": small,
             "gemm_gflops_same_rounds": gemm_flops / 1e9,
             "single": latency, "read_gb_per_s_on_collection": bandwidth, "bandwidth_bound_ms": 1e3 * bound_best}
 
@@ -378,6 +386,9 @@ def print_tables(report):
         for name, r in e["single"].items():
             print(f"  {name:<8} median {r['median_ms']:.2f} ms, best {r['best_ms']:.2f} ms: best is "
                   f"{r['fraction_of_bandwidth_bound']:.0%} of the bandwidth bound")
+        print("small batches, queries/s: " + "; ".join(
+            f"{size}: xmodal {r['xmodal']:.0f}, numpy {r['numpy']:.0f} ({r['xmodal'] / r['numpy']:.1f}x)"
+            for size, r in e.get("small_batches_queries_per_s", {}).items()))
     studies = ([report["glove"]] if report.get("glove") else []) + list(report.get("crossover", []))
     for s in studies:
         print(f"\n{s['collection']}: {s['n']} x {s['d']}, exact {s['exact_ms_per_query']:.2f} ms/query")

@@ -77,13 +77,14 @@ def assert_same_ranking(got_ids, got_scores, ref_ids, ref_scores, exact=True):
         np.testing.assert_array_equal(got_ids, ref_ids)
         np.testing.assert_array_equal(got_scores, ref_scores.astype(np.float32))
         return
-    np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-5, atol=1e-5)
+    k = got_ids.shape[1]  # a reference one entry longer also checks the last place against the next
+    np.testing.assert_allclose(got_scores, ref_scores[:, :k], rtol=1e-5, atol=1e-5)
     for row_ids, row_ref, row_scores in zip(got_ids, ref_ids, ref_scores):
         gaps = np.abs(np.diff(row_scores))
         clear = np.ones(row_scores.size, dtype=bool)
         clear[:-1] &= gaps > 1e-5
         clear[1:] &= gaps > 1e-5
-        np.testing.assert_array_equal(row_ids[clear], row_ref[clear])
+        np.testing.assert_array_equal(row_ids[clear[:k]], row_ref[:k][clear[:k]])
 
 
 def integer_data(rng, n, d, low=-3, high=4):
@@ -296,7 +297,8 @@ def test_tiles_and_parallel_parts_give_identical_answers(metric):
 
 @pytest.mark.parametrize("metric", ["inner_product", "cosine"])
 def test_large_batches_on_worker_threads_match_numpy_with_ties_and_masks(metric):
-    # 700 queries take the fused path (a BLAS tile and its selection per worker thread)
+    # 700 queries take the fused path (a BLAS tile and its selection per worker thread), and so do
+    # batches of 100 on two threads
     rng = np.random.default_rng(8)
     V = integer_data(rng, 3000, 16)  # inner products exact in float32: every tie is a real tie
     V[1500:1510] = V[7]  # tied rows: broken by id, whichever thread sees them
@@ -308,19 +310,33 @@ def test_large_batches_on_worker_threads_match_numpy_with_ties_and_masks(metric)
     got = index.search(Q, k=15)
     if metric == "inner_product":  # cosine's float32 rounding reorders near-ties against float64 numpy
         assert_same_ranking(*got, *reference_search(metric, Q, V, ids, 15))
-    chunks = [index.search(Q[i:i + 100], k=15) for i in range(0, 700, 100)]  # small batches: no workers
-    for a, b in zip(got, (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))):
-        np.testing.assert_array_equal(a, b)
+    # 50-query batches: BLAS tiles selected in parallel; 10 and 1: the Numba scan (float64 sums)
+    wider = index.search(Q, k=16)
+    for size in (50, 10, 1):
+        chunks = [index.search(Q[i:i + size], k=16) for i in range(0, 700 if size > 1 else 40, size)]
+        part_ids, part_scores = (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))
+        n = len(part_ids)
+        if metric == "inner_product":  # integer data: every path computes the same exact scores
+            np.testing.assert_array_equal(part_ids, wider[0][:n])
+            np.testing.assert_array_equal(part_scores, wider[1][:n])
+        else:  # cosine of integer rows is rounded: float32 BLAS and float64 scan sums may differ in the last bit
+            np.testing.assert_allclose(part_scores, wider[1][:n], rtol=1e-6, atol=1e-6)
+            gaps = np.abs(np.diff(wider[1][:n], axis=1))
+            clear = np.ones((n, 16), dtype=bool)
+            clear[:, :-1] &= gaps > 1e-6
+            clear[:, 1:] &= gaps > 1e-6
+            np.testing.assert_array_equal(part_ids[:, :15][clear[:, :15]], wider[0][:n, :15][clear[:, :15]])
     from xmodal.search.index import Index  # a filter reaches the fused path as a mask
 
     masked = Index(metric=metric, backend="exact")
     masked.add(V, ids=ids)
     allowed = np.sort(ids)[::2]
-    hits, scores = masked.search(Q, k=5, allowed=allowed)
-    assert np.isin(hits, allowed).all()
     keep = np.isin(ids, allowed)
-    if metric == "inner_product":
-        assert_same_ranking(hits, scores, *reference_search(metric, Q, V[keep], ids[keep], 5))
+    for batch in (Q, Q[:3]):  # the fused path and the scan
+        hits, scores = masked.search(batch, k=5, allowed=allowed)
+        assert np.isin(hits, allowed).all()
+        if metric == "inner_product":
+            assert_same_ranking(hits, scores, *reference_search(metric, batch, V[keep], ids[keep], 5))
 
 
 @pytest.mark.parametrize("metric", ["cosine", "sqeuclidean", "chi2", "hamming", "intersection"])
@@ -642,3 +658,41 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("metric", ["inner_product", "cosine", "sqeuclidean"])
+def test_few_queries_on_a_large_collection_scan_in_parallel_parts_and_match_numpy(metric):
+    # over 32768 rows and under 32 queries: the Numba scan split over item ranges, heaps merged
+    rng = np.random.default_rng(9)
+    V = integer_data(rng, 40_000, 8)
+    V[30_000:30_005] = V[11]  # exact ties across the item ranges of different threads
+    Q = integer_data(rng, 5, 8)
+    Q[0] = V[11]
+    ids = rng.permutation(40_000)
+    index = ExactIndex(metric=metric)
+    index.add(V, ids=ids)
+    for batch in (Q, Q[:1]):
+        got = index.search(batch, k=20)
+        if metric == "cosine":  # rounded scores: compare up to near-ties, the 21st place included
+            assert_same_ranking(*got, *reference_search(metric, batch, V, ids, 21), exact=False)
+        else:
+            assert_same_ranking(*got, *reference_search(metric, batch, V, ids, 20))
+
+
+@pytest.mark.parametrize("metric", ["cosine", "sqeuclidean"])
+@pytest.mark.parametrize("n_queries", [1, 5, 40])
+def test_radius_at_the_kth_score_returns_the_top_k_whatever_the_batch_path(metric, n_queries):
+    # continuous data (scores rounded): radius search and similarity compute keys as top-k does
+    rng = np.random.default_rng(10)
+    V = rng.normal(size=(3000, 24)).astype(np.float32)
+    Q = rng.normal(size=(n_queries, 24)).astype(np.float32)
+    index = ExactIndex(metric=metric)
+    index.add(V)
+    ids, scores = index.search(Q, k=6)
+    np.testing.assert_array_equal(np.take_along_axis(index.similarity(Q), ids, axis=1), scores)
+    similarity = metrics.get_metric(metric).higher_is_better
+    loosest = int(np.argmin(scores[:, -1]) if similarity else np.argmax(scores[:, -1]))
+    radius_ids, _ = index.search_radius(Q, threshold=float(scores[loosest, -1]))
+    for row, got in zip(ids, radius_ids):
+        np.testing.assert_array_equal(got[:6], row)
+    assert len(radius_ids[loosest]) == 6  # its own 6th score is the threshold: reached, and nothing beyond
