@@ -203,3 +203,80 @@ def test_instance_weight_mixes_class_and_cca_cosines():
     assert scm.transform_text(X_text[:3]).shape == (3, 6 + scm.cca_.n_components_)
     with pytest.raises(ValueError, match="instance_weight must be a number in \\[0, 1\\)"):
         SemanticMatching(instance_weight=1.0).fit(X_image, X_text, y)
+
+
+# ---------------------------------------------------------------------- distillation (soft image targets)
+
+
+def _noisy_labels(n, seed, draw, flip=0.4):
+    """True classes ``z``; labels ``y`` with ``flip`` of them redrawn at random; a text that knows ``z`` well."""
+    rng = np.random.default_rng([seed, draw])
+    model = np.random.default_rng(100 + seed)
+    z = rng.integers(0, 4, n)
+    y = np.where(rng.random(n) < flip, rng.integers(0, 4, n), z)
+    X_image = np.eye(4)[z] @ model.normal(size=(4, 30)) + 2.5 * rng.normal(size=(n, 30))
+    X_text = np.eye(4)[z] @ model.normal(size=(4, 5)) * 3 + 0.5 * rng.normal(size=(n, 5))
+    return X_image, X_text, y, z
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_distillation_from_the_text_corrects_noisy_labels_for_the_image_classifier(seed):
+    X_image, X_text, y, _ = _noisy_labels(200, seed, 0)
+    T_image, _, _, z = _noisy_labels(500, seed, 1)
+    accuracy = {}
+    for a in (0.0, 0.8):
+        sm = SemanticMatching(C=10.0, output="probability", distillation=a).fit(X_image, X_text, y)
+        accuracy[a] = np.mean(sm.classes_[sm.transform_image(T_image).argmax(axis=1)] == z)
+    assert accuracy[0.8] > accuracy[0.0] + 0.05  # measured: +0.10 to +0.17
+
+
+def test_no_distillation_is_the_hard_label_model_and_the_text_side_never_changes():
+    X_image, X_text, y = _classes(seed=4)
+    plain = SemanticMatching(C=1.0).fit(X_image, X_text, y)
+    zero = SemanticMatching(C=1.0, distillation=0.0).fit(X_image, X_text, y)
+    soft = SemanticMatching(C=1.0, distillation=0.5).fit(X_image, X_text, y)
+    np.testing.assert_array_equal(zero.transform_image(X_image), plain.transform_image(X_image))
+    np.testing.assert_array_equal(soft.transform_text(X_text), plain.transform_text(X_text))
+    assert not np.allclose(soft.transform_image(X_image), plain.transform_image(X_image))
+
+
+def test_out_of_fold_posteriors_never_see_their_own_row():
+    from xmodal.projection.semantic import out_of_fold_posteriors
+
+    n = 90
+    y = np.repeat([0, 1, 2], n // 3)
+    Z = np.eye(n) * 10.0  # each row's only feature is its own: in-sample it is memorised, out of fold unseen
+    P = out_of_fold_posteriors(Z, y, C=100.0, max_iter=500, seed=0)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    assert P.max() < 0.5  # unseen rows get about the class frequencies of the other folds (1/3 each)
+    inside = SemanticMatching(C=100.0, output="probability").fit(Z, Z, y).transform_text(Z)
+    assert inside.max(axis=1).min() > 0.9  # the in-sample classifier is sure of every training row
+
+
+def test_distillation_is_validated():
+    X_image, X_text, y = _classes(n=60)
+    for bad in (-0.1, 1.5, True, float("nan")):
+        with pytest.raises(ValueError, match="distillation must be a number in \\[0, 1\\]"):
+            SemanticMatching(distillation=bad).fit(X_image, X_text, y)
+
+
+def test_soft_target_regression_is_logistic_regression_on_one_hot_targets_and_stationary_on_soft_ones():
+    from sklearn.linear_model import LogisticRegression
+
+    from xmodal.projection.soft_targets import SoftTargetLogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 8))
+    y = rng.integers(0, 3, size=400)
+    X[:, 0] += y
+    onehot = np.eye(3)[y]
+    ours = SoftTargetLogisticRegression(C=0.5).fit(X, onehot, classes=np.arange(3))
+    theirs = LogisticRegression(C=0.5, tol=1e-10, max_iter=5000).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-5)
+    sparse = SoftTargetLogisticRegression(C=0.5).fit(sp.csr_matrix(X), onehot, classes=np.arange(3))
+    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), ours.predict_proba(X), atol=1e-6)
+    soft = 0.5 * onehot + 0.5 * rng.dirichlet(np.ones(3), size=400)
+    model = SoftTargetLogisticRegression(C=0.5).fit(X, soft, classes=np.arange(3))
+    residual = model.predict_proba(X) - soft  # optimum: C X'(S - T) + W = 0 and 1'(S - T) = 0
+    np.testing.assert_allclose(0.5 * X.T @ residual + model.coef_.T, 0.0, atol=1e-4)
+    np.testing.assert_allclose(residual.sum(axis=0), 0.0, atol=1e-4)

