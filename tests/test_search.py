@@ -310,10 +310,10 @@ def test_large_batches_on_worker_threads_match_numpy_with_ties_and_masks(metric)
     got = index.search(Q, k=15)
     if metric == "inner_product":  # cosine's float32 rounding reorders near-ties against float64 numpy
         assert_same_ranking(*got, *reference_search(metric, Q, V, ids, 15))
-    # 50-query batches: BLAS tiles selected in parallel; 10 and 1: the Numba scan (float64 sums)
+    # batches of 50 and 10: BLAS tiles selected in parallel; 5 and 1: the Numba scan (float64 sums)
     wider = index.search(Q, k=16)
-    for size in (50, 10, 1):
-        chunks = [index.search(Q[i:i + size], k=16) for i in range(0, 700 if size > 1 else 40, size)]
+    for size in (50, 10, 5, 1):
+        chunks = [index.search(Q[i:i + size], k=16) for i in range(0, 700 if size > 5 else 40, size)]
         part_ids, part_scores = (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))
         n = len(part_ids)
         if metric == "inner_product":  # integer data: every path computes the same exact scores
@@ -662,7 +662,7 @@ def test_docstring_examples_run(module):
 
 @pytest.mark.parametrize("metric", ["inner_product", "cosine", "sqeuclidean"])
 def test_few_queries_on_a_large_collection_scan_in_parallel_parts_and_match_numpy(metric):
-    # over 32768 rows and under 32 queries: the Numba scan split over item ranges, heaps merged
+    # over 32768 rows and under 8 queries: the Numba scan split over item ranges, heaps merged
     rng = np.random.default_rng(9)
     V = integer_data(rng, 40_000, 8)
     V[30_000:30_005] = V[11]  # exact ties across the item ranges of different threads

@@ -33,10 +33,13 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _PARALLEL_ITEMS = 32768  # a single query scans fewer rows than this on one thread
 _SUBSET_FRACTION = 4  # a mask allowing under 1/4 of the rows: search a gathered copy of them
 # Fewer queries than this are scored by the Numba kernels (float64 sums) in one pass over the rows, not
-# by float32 matrix products: 1.4x faster for one query and 3-8x for 2-16 on 100k x 128, where a small
-# product is dominated by packing the collection and by BLAS and Numba threads spinning against each other.
-# Scores of such a batch may differ from a large batch's in the last float32 bit.
-_SCAN_MAX_QUERIES = 32
+# by float32 matrix products, where a small product is dominated by packing the collection and by BLAS
+# and Numba threads spinning against each other. Measured (two cores): one query 1.2-1.8x faster on
+# 100k x 128 and 1.2-1.3x on 400k x 50; four 3x on both; eight 2.1x and 1.15x; fifteen 1.5x faster on
+# 100k x 128 but 1.25x slower on 400k x 50 (the scan's work grows with the batch, the product's barely).
+# So batches of up to seven take the scan. Their scores may differ from a larger batch's in the last
+# float32 bit.
+_SCAN_MAX_QUERIES = 8
 _FUSED_ROWS = 32  # batches of at least this many query rows per thread take the fused path
 _FUSED_MAX_ROWS = 1024  # query rows per worker task: an equal share per thread, split above this
 _FUSED_TILE_BYTES = 4 * 2**20  # one worker's score tile (measured best among 0.5-8 MB on 100k x 128)
