@@ -280,3 +280,13 @@ def test_soft_target_regression_is_logistic_regression_on_one_hot_targets_and_st
     residual = model.predict_proba(X) - soft  # optimum: C X'(S - T) + W = 0 and 1'(S - T) = 0
     np.testing.assert_allclose(0.5 * X.T @ residual + model.coef_.T, 0.0, atol=1e-4)
     np.testing.assert_allclose(residual.sum(axis=0), 0.0, atol=1e-4)
+
+
+def test_a_distilled_model_saves_and_loads_without_pickle(tmp_path):
+    from xmodal.persistence import load_object, save_object
+
+    X_image, X_text, y = _classes(n=200, seed=5)
+    model = SemanticMatching(distillation=0.5, instance_weight=0.1).fit(X_image, X_text, y)
+    again = load_object(save_object(model, tmp_path / "sm"))
+    np.testing.assert_array_equal(again.transform_image(X_image), model.transform_image(X_image))
+    np.testing.assert_array_equal(again.transform_text(X_text), model.transform_text(X_text))
