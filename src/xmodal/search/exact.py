@@ -2,8 +2,10 @@
 
 Inner product, cosine and squared Euclidean are scored with float32 BLAS matrix products over
 tiles of (queries x stored rows) sized to ``block_bytes``, each tile handed to a Numba top-k
-selection while it is still in cache: memory stays bounded whatever the collection size. The
-other metrics use the fused parallel Numba scans of :mod:`xmodal.search.scan`. Ties are broken by
+selection while it is still in cache: memory stays bounded whatever the collection size; a batch
+of fewer than eight queries is scored instead by one parallel Numba pass over the rows (faster
+there, see ``_SCAN_MAX_QUERIES``). The other metrics always use the fused parallel Numba scans of
+:mod:`xmodal.search.scan`. Ties are broken by
 id (smaller id first; string ids in sorted order), so results do not depend on insertion order.
 """
 
@@ -40,7 +42,10 @@ _SUBSET_FRACTION = 4  # a mask allowing under 1/4 of the rows: search a gathered
 # So batches of up to seven take the scan. Their scores may differ from a larger batch's in the last
 # float32 bit.
 _SCAN_MAX_QUERIES = 8
-_FUSED_ROWS = 32  # batches of at least this many query rows per thread take the fused path
+# Batches of at least this many query rows per thread take the fused path (worker threads, each with
+# single-threaded BLAS and its own selection): from 64 queries on two threads 1.3-1.5x faster than
+# multi-threaded BLAS tiles followed by a parallel selection (64-511 queries on 100k x 128).
+_FUSED_ROWS = 32
 _FUSED_MAX_ROWS = 1024  # query rows per worker task: an equal share per thread, split above this
 _FUSED_TILE_BYTES = 4 * 2**20  # one worker's score tile (measured best among 0.5-8 MB on 100k x 128)
 
