@@ -131,7 +131,7 @@ def section_exact(rounds, n=100_000, d=128, n_queries=1000, k=10):
     latency = {name: {"best_ms": 1e3 * min(t), "median_ms": 1e3 * float(np.median(t)),
                       "fraction_of_bandwidth_bound": bound_best / min(t)} for name, t in times.items()}
     bandwidth = V.nbytes / bound_best / 1e9
-    # small batches (a page of queries, a script's loop): below 32 queries xmodal scores them in one
+    # small batches (a page of queries, a script's loop): below 8 queries xmodal scores them in one
     # Numba pass over the rows, from 32 per thread on worker threads with single-threaded BLAS
     small = {}
     for size in (4, 16, 64, 256):

@@ -98,14 +98,8 @@ def candidate_grid(method, X_image, X_text, labelled, seed=0):
                 for lw, kw in targets]
     if not labelled and method in SUPERVISED:
         raise ValueError(f"projection {method!r} is supervised: the training data needs labels.")
-    if method == "sm":
-        return [(f"sm {kernel} C={C}" + (f" distillation={a}" if a else ""),
-                 SemanticMatching(C=C, distillation=a, gamma_image=gamma, **common))
-                for C in (0.3, 1.0, 3.0) for a in DISTILLATION]
-    if method == "scm":
-        return [(f"scm {kernel} C={C}" + (f" distillation={a}" if a else ""),
-                 SemanticCorrelationMatching(C=C, distillation=a, gamma_image=gamma, **common))
-                for C in (0.1, 1.0) for a in DISTILLATION]
+    if method in ("sm", "scm"):
+        return _posterior_grid(method, kernel, gamma, common, DISTILLATION)
     if method == "three-view-cca":
         return [(f"three-view-cca {kernel} reg={reg}",
                  ThreeViewCCA(gamma_image=gamma, reg_image=reg, reg_text=reg, **common)) for reg in (0.1, 1.0)]
@@ -113,14 +107,22 @@ def candidate_grid(method, X_image, X_text, labelled, seed=0):
         candidates = [(f"cca reg={reg}", CCA(reg_image=reg, reg_text=reg)) for reg in CCA_REGS]
         if labelled:
             candidates += candidate_grid("three-view-cca", X_image, X_text, labelled, seed)
-            for name in ("scm", "sm"):  # with instance similarity inside a class (see SemanticMatching)
-                for label, estimator in candidate_grid(name, X_image, X_text, labelled, seed):
-                    if getattr(estimator, "distillation", 0.0):
-                        continue  # see DISTILLATION
+            for name in ("scm", "sm"):  # with instance similarity inside a class; hard labels (see DISTILLATION)
+                for label, estimator in _posterior_grid(name, kernel, gamma, common, (0.0,)):
                     candidates.append((f"{label} instance_weight={INSTANCE_WEIGHT}",
                                        estimator.set_params(instance_weight=INSTANCE_WEIGHT)))
         return candidates
     raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+
+
+def _posterior_grid(method, kernel, gamma, common, distillations):
+    """The class-posterior candidates (``"sm"`` or ``"scm"``): each C with each image-target distillation."""
+    if method == "sm":
+        make, Cs = SemanticMatching, (0.3, 1.0, 3.0)
+    else:
+        make, Cs = SemanticCorrelationMatching, (0.1, 1.0)
+    return [(f"{method} {kernel} C={C}" + (f" distillation={a}" if a else ""),
+             make(C=C, distillation=a, gamma_image=gamma, **common)) for C in Cs for a in distillations]
 
 
 class AutoProjection(RefittedProjectionMixin, BaseEstimator):

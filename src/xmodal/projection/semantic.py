@@ -11,7 +11,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,6 +18,7 @@ from ._base import check_paired_views, require_labels, store_init_params, unit_r
 from .cca import CCA
 from .feature_maps import fit_view_maps
 from .kernel_cca import KernelCCA
+from .selection import group_folds
 from .soft_targets import SoftTargetLogisticRegression, mixed_targets
 
 __all__ = ["SemanticMatching", "SemanticCorrelationMatching", "posterior_embedding", "out_of_fold_posteriors"]
@@ -104,7 +104,7 @@ class _PosteriorModel:
     def __init__(self, Z, y, C, max_iter, targets=None):
         from sklearn.linear_model import LogisticRegression
 
-        norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(Z) else np.einsum("ij,ij->i", Z, Z)
+        norms = np.einsum("ij,ij->i", Z, Z)
         self.scale = float(np.sqrt(norms.mean())) or 1.0
         classes, counts = np.unique(y, return_counts=True)
         if targets is None:
@@ -113,9 +113,12 @@ class _PosteriorModel:
             self.classifier = SoftTargetLogisticRegression(C=C, max_iter=max_iter).fit(Z / self.scale, targets, classes)
         self.priors = counts / len(y)
 
+    def probabilities(self, Z):
+        """Class posteriors of the rows of ``Z``, columns in the order of ``classifier.classes_``."""
+        return self.classifier.predict_proba(Z / self.scale)
+
     def embed(self, Z, output, modality):
-        probabilities = self.classifier.predict_proba(Z / self.scale)
-        return posterior_embedding(probabilities, output, self.priors, modality)
+        return posterior_embedding(self.probabilities(Z), output, self.priors, modality)
 
 
 def out_of_fold_posteriors(Z, y, C, max_iter, seed, n_folds=3):
@@ -135,7 +138,7 @@ def out_of_fold_posteriors(Z, y, C, max_iter, seed, n_folds=3):
     ((60, 2), True, True)
     """
     classes = np.unique(y)
-    fold = np.random.default_rng(seed).permutation(len(y)) % n_folds
+    fold = group_folds(np.arange(len(y)), n_folds, seed)
     posteriors = np.zeros((len(y), len(classes)))
     for f in range(n_folds):
         held, kept = np.flatnonzero(fold == f), np.flatnonzero(fold != f)
@@ -144,7 +147,7 @@ def out_of_fold_posteriors(Z, y, C, max_iter, seed, n_folds=3):
             continue
         model = _PosteriorModel(Z[kept], y[kept], C, max_iter)
         columns = np.searchsorted(classes, model.classifier.classes_)
-        posteriors[np.ix_(held, columns)] = model.classifier.predict_proba(Z[held] / model.scale)
+        posteriors[np.ix_(held, columns)] = model.probabilities(Z[held])
     return posteriors
 
 

@@ -335,7 +335,7 @@ class ExactIndex:
         if n == 0 or queries.n == 0:
             return np.full((queries.n, k), -1, dtype=np.int64), np.empty((queries.n, k), dtype=np.float32)
         threads = numba.get_num_threads()
-        if self._metric.blas and queries.n >= _SCAN_MAX_QUERIES:
+        if self._blas_scores(queries):
             return self._blas_topk(queries, floats, norms, ties, mask, k)
         if self._metric.blas:  # a few queries: one pass over the rows scores them all, no matrix product
             query_parts, item_parts = 1, (1 if n < _PARALLEL_ITEMS else 2 * threads)
@@ -381,11 +381,17 @@ class ExactIndex:
                 scan.score_tile(self._metric.code, part.floats, floats, part.words, words, j0, tile)
                 yield q0, q1, j0, tile
 
+    def _blas_scores(self, queries):
+        """Whether this batch is scored by float32 matrix products (else by the Numba kernels).
+
+        The one rule for top-k, radius searches and similarities alike, so they agree to the last bit.
+        """
+        return self._metric.blas and queries.n >= _SCAN_MAX_QUERIES
+
     def _key_tiles(self, queries, rows=slice(None)):
-        """Key tiles computed as :meth:`topk_positions` computes them for the same batch (radius
-        searches and similarities agree with top-k to the last bit)."""
+        """Key tiles computed as :meth:`topk_positions` computes them for the same batch."""
         floats, words, norms = self._rows(rows)
-        if self._metric.blas and queries.n >= _SCAN_MAX_QUERIES:
+        if self._blas_scores(queries):
             return self._blas_tiles(queries, floats, norms)
         return self._numba_tiles(queries, floats, words)
 
